@@ -1,0 +1,177 @@
+//! Analyze: pure functions from the loaded image and its merged index to one
+//! [`report::Report`]. Nothing here reads an archive or draws anything.
+
+pub mod report;
+pub mod steps;
+
+use crate::archive::ImageMeta;
+use crate::archive::decompress::Compression;
+use crate::index::layer::{EntryKind, LayerIndex};
+use crate::index::tree::{MergedTree, ROOT};
+use report::{DirSize, ImageInfo, LayerInfo, PathBytes, Report, SCHEMA_VERSION, StepInfo};
+
+/// How many directories the summary lists.
+const LARGEST_DIRS: usize = 12;
+/// Deepest directory level the largest-directories list looks at.
+const LARGEST_DIRS_DEPTH: usize = 3;
+
+pub fn build_report(meta: &ImageMeta, layers: &[LayerIndex], tree: &MergedTree) -> Report {
+    let history = meta.config.history().clone().unwrap_or_default();
+    let map = steps::map_steps(&history, layers.len());
+    let diff_ids = meta.config.rootfs().diff_ids();
+    let mut warnings = meta.warnings.clone();
+    warnings.extend(map.warnings.iter().cloned());
+    if diff_ids.len() != layers.len() {
+        warnings.push(format!(
+            "the config lists {} diff_ids for {} layers",
+            diff_ids.len(),
+            layers.len()
+        ));
+    }
+    let layer_infos: Vec<LayerInfo> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, idx)| {
+            let lm = &meta.layers[i];
+            let ch = tree.layer_changes[i];
+            let diff_id = diff_ids.get(i).cloned();
+            let digest = lm.digest.clone().or_else(|| {
+                // An uncompressed blob's digest is its diff_id.
+                (lm.compression == Compression::None)
+                    .then(|| idx.diff_id.clone().or(diff_id.clone()))
+                    .flatten()
+            });
+            LayerInfo {
+                index: i,
+                digest,
+                diff_id,
+                media_type: lm
+                    .media_type
+                    .clone()
+                    .unwrap_or_else(|| media_type_for(lm.compression)),
+                compressed_size_bytes: lm.compressed_size,
+                tar_size_bytes: idx.tar_bytes,
+                size_bytes: idx.content_bytes(),
+                file_count: idx
+                    .entries
+                    .iter()
+                    .filter(|e| {
+                        !matches!(
+                            e.kind,
+                            EntryKind::Dir | EntryKind::Whiteout | EntryKind::Opaque
+                        )
+                    })
+                    .count() as u64,
+                added: ch.added,
+                modified: ch.modified,
+                metadata_only: ch.metadata_only,
+                removed: ch.removed,
+                step_index: map.step_of_layer[i],
+            }
+        })
+        .collect();
+    for (i, idx) in layers.iter().enumerate() {
+        for w in &idx.warnings {
+            warnings.push(format!("layer {i}: {w}"));
+        }
+        if let (Some(have), Some(want)) = (&idx.diff_id, diff_ids.get(i))
+            && have != want
+        {
+            warnings.push(format!(
+                "layer {i}: content digest {have} does not match the config's diff_id {want}"
+            ));
+        }
+    }
+    warnings.extend(tree.warnings.iter().cloned());
+    let steps: Vec<StepInfo> = map
+        .steps
+        .iter()
+        .map(|s| StepInfo {
+            index: s.index,
+            created_by: s.created_by.clone(),
+            instruction: s.instruction.clone(),
+            empty_layer: s.empty_layer,
+            layer_index: s.layer_index,
+            size_bytes: s.layer_index.map_or(0, |l| layer_infos[l].size_bytes),
+        })
+        .collect();
+    let last = layers.len().saturating_sub(1);
+    let sizes = if layers.is_empty() {
+        vec![0; tree.node_count()]
+    } else {
+        tree.sizes_at(layers, last)
+    };
+    let (file_count, largest) = final_tree_summary(tree, layers, &sizes);
+    Report {
+        schema_version: SCHEMA_VERSION,
+        image: ImageInfo {
+            source: meta.source.clone(),
+            format: meta.format.name().to_string(),
+            repo_tags: meta.repo_tags.clone(),
+            os: meta.config.os().to_string(),
+            architecture: meta.config.architecture().to_string(),
+            size_bytes: layer_infos.iter().map(|l| l.size_bytes).sum(),
+            final_size_bytes: sizes.first().copied().unwrap_or(0),
+            compressed_size_bytes: meta.layers.iter().map(|l| l.compressed_size).sum(),
+            layer_count: layers.len(),
+            file_count,
+        },
+        layers: layer_infos,
+        steps,
+        largest_directories: largest,
+        warnings,
+    }
+}
+
+fn media_type_for(c: Compression) -> String {
+    match c {
+        Compression::None => "application/vnd.oci.image.layer.v1.tar",
+        Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+        Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+    }
+    .to_string()
+}
+
+/// Counts the final tree's files and picks its largest directories, walking
+/// with an explicit stack (trees can be thousands of levels deep).
+fn final_tree_summary(
+    tree: &MergedTree,
+    layers: &[LayerIndex],
+    sizes: &[u64],
+) -> (u64, Vec<DirSize>) {
+    let Some(last) = layers.len().checked_sub(1) else {
+        return (0, Vec::new());
+    };
+    let mut files = 0u64;
+    let mut dirs: Vec<(u64, u32)> = Vec::new();
+    let mut stack = vec![(ROOT, 0usize)];
+    while let Some((id, depth)) = stack.pop() {
+        for c in tree.children(id) {
+            let Some(st) = tree.state_at(layers, c, last) else {
+                continue;
+            };
+            if st.is_dir() {
+                if depth < LARGEST_DIRS_DEPTH {
+                    dirs.push((sizes[c as usize], c));
+                }
+                stack.push((c, depth + 1));
+            } else {
+                files += 1;
+            }
+        }
+    }
+    dirs.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| tree.path(a.1).cmp(&tree.path(b.1)))
+    });
+    let largest = dirs
+        .into_iter()
+        .filter(|(s, _)| *s > 0)
+        .take(LARGEST_DIRS)
+        .map(|(s, id)| DirSize {
+            path: PathBytes::from_relative(&tree.path(id)),
+            size_bytes: s,
+        })
+        .collect();
+    (files, largest)
+}

@@ -1,0 +1,154 @@
+//! The one result every presenter reads. Plain data: raw byte counts, no
+//! terminal or formatting types. Field names are the `--json` contract
+//! (`schema_version` 1); see `docs/report.md`.
+
+use serde::{Serialize, Serializer};
+
+/// A path as bytes. In JSON: a string when it is UTF-8 (with a leading `/`),
+/// otherwise `{"bytes": "<base64 of the raw path>"}`, so no name is lost.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PathBytes(pub Vec<u8>);
+
+impl PathBytes {
+    /// From a normalized (root-relative) path.
+    pub fn from_relative(p: &[u8]) -> Self {
+        let mut v = Vec::with_capacity(p.len() + 1);
+        v.push(b'/');
+        v.extend_from_slice(p);
+        PathBytes(v)
+    }
+    pub fn display(&self) -> String {
+        let mut s = String::new();
+        crate::index::path::push_escaped(&mut s, &self.0);
+        s
+    }
+}
+
+impl Serialize for PathBytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(&self.0) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("bytes", &base64(&self.0))?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub image: ImageInfo,
+    pub layers: Vec<LayerInfo>,
+    pub steps: Vec<StepInfo>,
+    pub largest_directories: Vec<DirSize>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ImageInfo {
+    pub source: String,
+    pub format: String,
+    pub repo_tags: Vec<String>,
+    pub os: String,
+    pub architecture: String,
+    /// Sum of every layer's `size_bytes` (what dive calls the image size).
+    pub size_bytes: u64,
+    /// Content bytes of the regular files in the final tree.
+    pub final_size_bytes: u64,
+    /// Sum of the layer blobs as stored in the archive.
+    pub compressed_size_bytes: u64,
+    pub layer_count: usize,
+    /// Non-directory paths in the final tree.
+    pub file_count: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerInfo {
+    pub index: usize,
+    pub digest: Option<String>,
+    pub diff_id: Option<String>,
+    pub media_type: String,
+    pub compressed_size_bytes: u64,
+    /// Length of the uncompressed tar stream.
+    pub tar_size_bytes: u64,
+    /// Sum of the content sizes of the regular files this layer carries.
+    pub size_bytes: u64,
+    /// Entries in the layer that are not directories or whiteout markers.
+    pub file_count: u64,
+    pub added: u64,
+    pub modified: u64,
+    pub metadata_only: u64,
+    pub removed: u64,
+    pub step_index: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepInfo {
+    pub index: usize,
+    pub created_by: String,
+    pub instruction: String,
+    pub empty_layer: bool,
+    pub layer_index: Option<usize>,
+    /// The layer's `size_bytes`; 0 for empty steps.
+    pub size_bytes: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DirSize {
+    pub path: PathBytes,
+    pub size_bytes: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (raw, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(raw.as_bytes()), enc);
+        }
+    }
+
+    #[test]
+    fn non_utf8_paths_serialize_losslessly() {
+        let ok = serde_json::to_string(&PathBytes::from_relative(b"etc/caf\xc3\xa9")).unwrap();
+        assert_eq!(ok, "\"/etc/caf\u{e9}\"");
+        let raw = serde_json::to_string(&PathBytes::from_relative(b"caf\xe9")).unwrap();
+        assert_eq!(raw, r#"{"bytes":"L2NhZuk="}"#);
+    }
+}

@@ -1,0 +1,129 @@
+//! Layer blobs arrive uncompressed, gzip (eStargz is gzip too) or zstd; the
+//! media type can lie, so the first bytes decide.
+
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+
+use serde::Serialize;
+
+/// Read-ahead for decompressed data. Large reads keep the inflater and the
+/// hasher in long straight runs.
+const STREAM_BUFFER: usize = 1 << 20;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    pub fn sniff(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// Counts bytes as they pass, for compressed sizes and progress.
+pub struct Counting<R> {
+    inner: R,
+    pub count: u64,
+    on_read: Option<Box<dyn FnMut(u64) + Send>>,
+}
+
+impl<R> Counting<R> {
+    pub fn new(inner: R, on_read: Option<Box<dyn FnMut(u64) + Send>>) -> Self {
+        Counting {
+            inner,
+            count: 0,
+            on_read,
+        }
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        if let Some(f) = self.on_read.as_mut() {
+            f(n as u64);
+        }
+        Ok(n)
+    }
+}
+
+/// Wraps a raw blob in the decoder its magic bytes call for.
+pub fn decoder<'a, R: Read + Send + 'a>(
+    mut raw: R,
+) -> io::Result<(Box<dyn BufRead + Send + 'a>, Compression)> {
+    let mut head = [0u8; 4];
+    let mut got = 0;
+    while got < head.len() {
+        match raw.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let kind = Compression::sniff(&head[..got]);
+    let stream = Cursor::new(head).take(got as u64).chain(raw);
+    let out: Box<dyn BufRead + Send + 'a> = match kind {
+        Compression::None => Box::new(BufReader::with_capacity(STREAM_BUFFER, stream)),
+        Compression::Gzip => {
+            // Multi-member: eStargz writes one gzip member per file.
+            let gz = flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(
+                STREAM_BUFFER,
+                stream,
+            ));
+            Box::new(BufReader::with_capacity(STREAM_BUFFER, gz))
+        }
+        Compression::Zstd => {
+            let z = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(
+                STREAM_BUFFER,
+                stream,
+            ))?;
+            Box::new(BufReader::with_capacity(STREAM_BUFFER, z))
+        }
+    };
+    Ok((out, kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn sniffs_and_decodes_each_kind() {
+        let plain = b"plain tar bytes would go here".to_vec();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&plain).unwrap();
+        let gz = gz.finish().unwrap();
+        let zs = zstd::encode_all(&plain[..], 1).unwrap();
+        for (blob, want) in [
+            (plain.clone(), Compression::None),
+            (gz, Compression::Gzip),
+            (zs, Compression::Zstd),
+        ] {
+            let (mut r, kind) = decoder(Cursor::new(blob)).unwrap();
+            assert_eq!(kind, want);
+            let mut out = Vec::new();
+            r.read_to_end(&mut out).unwrap();
+            assert_eq!(out, plain);
+        }
+    }
+
+    #[test]
+    fn corrupt_gzip_is_an_error() {
+        let blob = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xde, 0xad, 0xbe, 0xef];
+        let (mut r, _) = decoder(Cursor::new(blob)).unwrap();
+        let mut out = Vec::new();
+        assert!(r.read_to_end(&mut out).is_err());
+    }
+}

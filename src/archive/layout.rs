@@ -1,0 +1,445 @@
+//! Which image an archive holds, and where its config and layers are:
+//! Docker's `manifest.json` (legacy `docker save`, kaniko, skopeo/buildah
+//! `docker-archive:`, Docker ≥ 25 which also writes an OCI layout) or the
+//! OCI `index.json`, possibly nested per platform.
+//!
+//! Works on names inside a container only; it never opens a layer.
+
+use std::collections::HashMap;
+
+use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Problem;
+
+/// The metadata files of an archive or directory, by normalized name.
+pub trait MetaFiles {
+    fn exists(&self, name: &str) -> bool;
+    fn read(&self, name: &str) -> Result<Vec<u8>, Problem>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Format {
+    #[serde(rename = "docker-archive")]
+    DockerArchive,
+    #[serde(rename = "oci-archive")]
+    OciArchive,
+    #[serde(rename = "oci-dir")]
+    OciDir,
+    #[serde(rename = "docker-dir")]
+    DockerDir,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::DockerArchive => "docker-archive",
+            Format::OciArchive => "oci-archive",
+            Format::OciDir => "oci-dir",
+            Format::DockerDir => "docker-dir",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// `NAME[:TAG]`
+    pub image: Option<String>,
+    /// `os/arch[/variant]`
+    pub platform: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LayerRef {
+    /// Where the blob sits in the container.
+    pub name: String,
+    pub digest: Option<String>,
+    pub media_type: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Resolved {
+    pub uses_oci_index: bool,
+    pub repo_tags: Vec<String>,
+    pub config: ImageConfiguration,
+    pub layers: Vec<LayerRef>,
+}
+
+#[derive(Deserialize)]
+struct DockerEntry {
+    #[serde(rename = "Config")]
+    config: String,
+    #[serde(rename = "RepoTags", default)]
+    repo_tags: Option<Vec<String>>,
+    #[serde(rename = "Layers")]
+    layers: Vec<String>,
+}
+
+pub fn resolve(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Problem> {
+    if files.exists("manifest.json") {
+        resolve_docker(files, sel)
+    } else if files.exists("index.json") {
+        resolve_oci(files, sel)
+    } else {
+        Err(Problem::NotAnImage(
+            "could not find image manifest (no manifest.json or index.json)".into(),
+        ))
+    }
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T, Problem> {
+    serde_json::from_slice(bytes).map_err(|e| Problem::BadJson {
+        what: what.to_string(),
+        detail: e.to_string(),
+    })
+}
+
+fn read_config(
+    files: &dyn MetaFiles,
+    name: &str,
+    owner: &str,
+) -> Result<ImageConfiguration, Problem> {
+    if !files.exists(name) {
+        return Err(Problem::MissingBlob {
+            what: format!("{owner} config"),
+            name: name.to_string(),
+        });
+    }
+    let bytes = files.read(name)?;
+    parse_json(&bytes, &format!("image config {name}"))
+}
+
+fn platform_of(c: &ImageConfiguration) -> String {
+    let mut p = format!("{}/{}", c.os(), c.architecture());
+    if let Some(v) = c.variant() {
+        p.push('/');
+        p.push_str(v);
+    }
+    p
+}
+
+fn platform_matches(want: &str, have: &str) -> bool {
+    // `linux/arm64` matches `linux/arm64/v8`; a variant asked for must match.
+    have == want || have.starts_with(&format!("{want}/"))
+}
+
+/// `NAME[:TAG]` against a full reference; a bare name means any tag of it,
+/// and registry prefixes such as `docker.io/library/` may be left off.
+fn image_matches(want: &str, tag: &str) -> bool {
+    let strip = |s: &str| -> String {
+        let s = s.strip_prefix("docker.io/").unwrap_or(s);
+        let s = s.strip_prefix("localhost/").unwrap_or(s);
+        s.strip_prefix("library/").unwrap_or(s).to_string()
+    };
+    let (w, t) = (strip(want), strip(tag));
+    if w == t {
+        return true;
+    }
+    let has_tag = w.rsplit('/').next().is_some_and(|last| last.contains(':'));
+    !has_tag && t.rsplit_once(':').is_some_and(|(repo, _)| repo == w)
+}
+
+fn resolve_docker(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Problem> {
+    let bytes = files.read("manifest.json")?;
+    let entries: Vec<DockerEntry> = parse_json(&bytes, "manifest.json")?;
+    if entries.is_empty() {
+        return Err(Problem::NotAnImage("manifest.json lists no images".into()));
+    }
+    let label = |i: usize, e: &DockerEntry| -> String {
+        match e.repo_tags.as_deref() {
+            Some([first, ..]) => first.clone(),
+            _ => format!("#{i} ({})", e.config),
+        }
+    };
+    let mut candidates: Vec<usize> = (0..entries.len()).collect();
+    if let Some(want) = &sel.image {
+        candidates.retain(|&i| {
+            entries[i]
+                .repo_tags
+                .iter()
+                .flatten()
+                .any(|t| image_matches(want, t))
+        });
+        if candidates.is_empty() {
+            return Err(Problem::NoMatch {
+                what: format!("--image {want}"),
+                choices: entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| label(i, e))
+                    .collect(),
+            });
+        }
+    }
+    let mut configs = HashMap::new();
+    if let Some(want) = &sel.platform {
+        let mut kept = Vec::new();
+        for &i in &candidates {
+            let c = read_config(files, &entries[i].config, "manifest.json")?;
+            if platform_matches(want, &platform_of(&c)) {
+                kept.push(i);
+                configs.insert(i, c);
+            }
+        }
+        if kept.is_empty() {
+            return Err(Problem::NoMatch {
+                what: format!("--platform {want}"),
+                choices: candidates.iter().map(|&i| label(i, &entries[i])).collect(),
+            });
+        }
+        candidates = kept;
+    }
+    if candidates.len() > 1 {
+        return Err(Problem::Ambiguous {
+            what: "the archive".into(),
+            flag: "--image",
+            choices: candidates.iter().map(|&i| label(i, &entries[i])).collect(),
+        });
+    }
+    let i = candidates[0];
+    let entry = &entries[i];
+    let config = match configs.remove(&i) {
+        Some(c) => c,
+        None => read_config(files, &entry.config, "manifest.json")?,
+    };
+    let layers = entry
+        .layers
+        .iter()
+        .map(|name| LayerRef {
+            name: normalize_name(name),
+            digest: digest_from_name(name),
+            media_type: None,
+        })
+        .collect();
+    Ok(Resolved {
+        uses_oci_index: false,
+        repo_tags: entry.repo_tags.clone().unwrap_or_default(),
+        config,
+        layers,
+    })
+}
+
+/// A blob's digest when its name carries one (`blobs/sha256/HEX`,
+/// kaniko's `HEX.tar.gz`).
+fn digest_from_name(name: &str) -> Option<String> {
+    let name = normalize_name(name);
+    if let Some(hex) = name.strip_prefix("blobs/sha256/") {
+        return is_hex64(hex).then(|| format!("sha256:{hex}"));
+    }
+    let stem = name
+        .strip_suffix(".tar.gz")
+        .or_else(|| name.strip_suffix(".tar"))?;
+    is_hex64(stem).then(|| format!("sha256:{stem}"))
+}
+
+fn is_hex64(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+pub fn normalize_name(name: &str) -> String {
+    let mut out = Vec::new();
+    crate::index::path::normalize_into(name.as_bytes(), &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn blob_name(d: &Descriptor) -> String {
+    let digest = d.digest();
+    format!("blobs/{}/{}", digest.algorithm(), digest.digest())
+}
+
+struct Candidate {
+    manifest: Descriptor,
+    names: Vec<String>,
+    platform: Option<String>,
+}
+
+const INDEX_DEPTH_LIMIT: usize = 4;
+
+fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Problem> {
+    let bytes = files.read("index.json")?;
+    let index: ImageIndex = parse_json(&bytes, "index.json")?;
+    let mut candidates = Vec::new();
+    // Explicit stack: nested indexes are followed to a fixed depth only.
+    let mut stack: Vec<(Descriptor, Vec<String>, usize)> = index
+        .manifests()
+        .iter()
+        .map(|d| (d.clone(), Vec::new(), 0))
+        .collect();
+    stack.reverse();
+    while let Some((d, mut names, depth)) = stack.pop() {
+        if let Some(ann) = d.annotations() {
+            if ann.get("vnd.docker.reference.type").map(String::as_str)
+                == Some("attestation-manifest")
+            {
+                continue;
+            }
+            for key in [
+                "io.containerd.image.name",
+                "org.opencontainers.image.ref.name",
+            ] {
+                if let Some(v) = ann.get(key)
+                    && !names.contains(v)
+                {
+                    names.push(v.clone());
+                }
+            }
+        }
+        let mt = d.media_type().to_string();
+        if mt.contains("index") || mt.contains("manifest.list") {
+            if depth >= INDEX_DEPTH_LIMIT {
+                return Err(Problem::Archive(format!(
+                    "image indexes nest deeper than {INDEX_DEPTH_LIMIT} levels"
+                )));
+            }
+            let name = blob_name(&d);
+            if !files.exists(&name) {
+                return Err(Problem::MissingBlob {
+                    what: "index.json".into(),
+                    name,
+                });
+            }
+            let nested: ImageIndex =
+                parse_json(&files.read(&name)?, &format!("image index {name}"))?;
+            for child in nested.manifests().iter().rev() {
+                stack.push((child.clone(), names.clone(), depth + 1));
+            }
+            continue;
+        }
+        let platform = d.platform().as_ref().map(|p| {
+            let mut s = format!("{}/{}", p.os(), p.architecture());
+            if let Some(v) = p.variant() {
+                s.push('/');
+                s.push_str(v);
+            }
+            s
+        });
+        if platform.as_deref() == Some("unknown/unknown") {
+            continue;
+        }
+        candidates.push(Candidate {
+            manifest: d,
+            names,
+            platform,
+        });
+    }
+    if candidates.is_empty() {
+        return Err(Problem::NotAnImage(
+            "index.json lists no image manifests".into(),
+        ));
+    }
+    let label = |c: &Candidate| -> String {
+        let name = c
+            .names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| c.manifest.digest().to_string());
+        match &c.platform {
+            Some(p) => format!("{name} ({p})"),
+            None => name,
+        }
+    };
+    if let Some(want) = &sel.image {
+        let all: Vec<String> = candidates.iter().map(label).collect();
+        candidates.retain(|c| c.names.iter().any(|n| image_matches(want, n) || n == want));
+        if candidates.is_empty() {
+            return Err(Problem::NoMatch {
+                what: format!("--image {want}"),
+                choices: all,
+            });
+        }
+    }
+    if let Some(want) = &sel.platform {
+        let all: Vec<String> = candidates.iter().map(label).collect();
+        candidates.retain(|c| {
+            c.platform
+                .as_deref()
+                .is_none_or(|p| platform_matches(want, p))
+        });
+        if candidates.is_empty() {
+            return Err(Problem::NoMatch {
+                what: format!("--platform {want}"),
+                choices: all,
+            });
+        }
+    }
+    if candidates.len() > 1 {
+        let platforms_differ = candidates
+            .iter()
+            .any(|c| c.platform != candidates[0].platform);
+        return Err(Problem::Ambiguous {
+            what: "the archive".into(),
+            flag: if platforms_differ {
+                "--platform (or --image)"
+            } else {
+                "--image"
+            },
+            choices: candidates.iter().map(label).collect(),
+        });
+    }
+    let chosen = candidates.remove(0);
+    let mname = blob_name(&chosen.manifest);
+    if !files.exists(&mname) {
+        return Err(Problem::MissingBlob {
+            what: "index.json".into(),
+            name: mname,
+        });
+    }
+    let manifest: ImageManifest =
+        parse_json(&files.read(&mname)?, &format!("image manifest {mname}"))?;
+    let config = read_config(files, &blob_name(manifest.config()), "image manifest")?;
+    let layers = manifest
+        .layers()
+        .iter()
+        .map(|d| LayerRef {
+            name: blob_name(d),
+            digest: Some(d.digest().to_string()),
+            media_type: Some(d.media_type().to_string()),
+        })
+        .collect();
+    Ok(Resolved {
+        uses_oci_index: true,
+        repo_tags: chosen.names,
+        config,
+        layers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_names_match_with_and_without_tags_and_registries() {
+        assert!(image_matches("busybox", "busybox:latest"));
+        assert!(image_matches(
+            "busybox:latest",
+            "docker.io/library/busybox:latest"
+        ));
+        assert!(image_matches("localhost/ml:1", "localhost/ml:1"));
+        assert!(image_matches("ml", "localhost/ml:latest"));
+        assert!(!image_matches("busybox:1", "busybox:latest"));
+        assert!(!image_matches("busy", "busybox:latest"));
+        assert!(image_matches("reg:5000/x", "reg:5000/x:tag"));
+    }
+
+    #[test]
+    fn digests_come_from_blob_names() {
+        let hex = "a".repeat(64);
+        assert_eq!(
+            digest_from_name(&format!("blobs/sha256/{hex}")),
+            Some(format!("sha256:{hex}"))
+        );
+        assert_eq!(
+            digest_from_name(&format!("{hex}.tar.gz")),
+            Some(format!("sha256:{hex}"))
+        );
+        assert_eq!(digest_from_name("abc/layer.tar"), None);
+    }
+
+    #[test]
+    fn platforms_match_with_optional_variant() {
+        assert!(platform_matches("linux/arm64", "linux/arm64/v8"));
+        assert!(!platform_matches("linux/arm", "linux/arm64"));
+        assert!(platform_matches("linux/amd64", "linux/amd64"));
+    }
+}

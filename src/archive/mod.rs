@@ -1,0 +1,670 @@
+//! Load: turn a tarball, an OCI layout directory or stdin into the image's
+//! metadata plus one decompressed tar stream per layer, handed to an indexer.
+//!
+//! The format is sniffed from contents, never from names. A seekable archive
+//! is scanned header by header first (seeking over data), so every layer's
+//! byte range is known and layers are indexed on all cores at once, largest
+//! first. Stdin is read once, front to back: each blob is indexed as it
+//! streams past, before `manifest.json` (which `docker save` writes last)
+//! says which blobs are layers. Nothing is extracted to disk.
+
+pub mod decompress;
+pub mod layout;
+pub mod tar_stream;
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use crate::error::{LoadError, Problem};
+use decompress::{Compression, Counting};
+use layout::{Format, MetaFiles, Resolved, Selection};
+use tar_stream::{Streamed, TarError, TarReader};
+
+/// Where the archive comes from.
+#[derive(Clone, Debug)]
+pub enum Input {
+    Path(PathBuf),
+    Stdin,
+}
+
+impl Input {
+    pub fn parse(arg: &str) -> Input {
+        if arg == "-" {
+            Input::Stdin
+        } else {
+            Input::Path(PathBuf::from(arg))
+        }
+    }
+    pub fn display(&self) -> String {
+        match self {
+            Input::Path(p) => p.display().to_string(),
+            Input::Stdin => "<stdin>".into(),
+        }
+    }
+}
+
+/// Shared counters a progress display polls; loading never waits on it.
+#[derive(Debug, Default)]
+pub struct LoadProgress {
+    pub bytes_total: AtomicU64,
+    pub bytes_done: AtomicU64,
+    pub layers_total: AtomicUsize,
+    pub layers_done: AtomicUsize,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    pub selection: Selection,
+    pub progress: Option<Arc<LoadProgress>>,
+}
+
+/// Everything about the image except its layers' contents.
+#[derive(Debug)]
+pub struct ImageMeta {
+    pub source: String,
+    pub format: Format,
+    pub repo_tags: Vec<String>,
+    pub config: oci_spec::image::ImageConfiguration,
+    pub layers: Vec<LayerMeta>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LayerMeta {
+    pub name: String,
+    pub digest: Option<String>,
+    pub media_type: Option<String>,
+    pub compressed_size: u64,
+    pub compression: Compression,
+}
+
+/// Largest metadata file (manifest, index, config) read into memory.
+const META_LIMIT: u64 = 64 << 20;
+/// Largest number of layers accepted; real images stay far below.
+const LAYER_LIMIT: usize = 10_000;
+
+/// Loads the image and runs `index` on each layer's decompressed stream.
+pub fn load<T, E, F>(
+    input: &Input,
+    opts: &LoadOptions,
+    index: F,
+) -> Result<(ImageMeta, Vec<T>), LoadError>
+where
+    T: Send + Clone,
+    E: Display + Send,
+    F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
+{
+    let file_label = input.display();
+    let err = |p: Problem| LoadError::new(file_label.clone(), p);
+    match input {
+        Input::Stdin => {
+            let stdin = BufReader::with_capacity(1 << 20, io::stdin());
+            load_stream(Box::new(stdin), &file_label, opts, &index)
+        }
+        Input::Path(p) => {
+            let md = std::fs::metadata(p).map_err(|e| err(io_problem(e)))?;
+            if md.is_dir() {
+                let dir = DirContainer { root: p.clone() };
+                let format = if dir.exists("manifest.json") {
+                    Format::DockerDir
+                } else {
+                    Format::OciDir
+                };
+                return load_random_access(&dir, format, &file_label, opts, &index);
+            }
+            if md.len() == 0 {
+                return Err(err(Problem::Empty));
+            }
+            let mut f = File::open(p).map_err(|e| err(io_problem(e)))?;
+            let mut head = [0u8; 4];
+            let n = f.read(&mut head).map_err(|e| err(io_problem(e)))?;
+            f.seek(SeekFrom::Start(0)).map_err(|e| err(io_problem(e)))?;
+            if Compression::sniff(&head[..n]) != Compression::None {
+                // `docker save | gzip`: no random access, stream it once.
+                return load_stream(Box::new(BufReader::new(f)), &file_label, opts, &index);
+            }
+            let tar = SeekableTar::scan(p, f, md.len()).map_err(err)?;
+            let format = if tar.exists("manifest.json") {
+                Format::DockerArchive
+            } else {
+                Format::OciArchive
+            };
+            load_random_access(&tar, format, &file_label, opts, &index)
+        }
+    }
+}
+
+fn io_problem(e: io::Error) -> Problem {
+    if e.kind() == io::ErrorKind::NotFound {
+        Problem::NotFound
+    } else {
+        Problem::Io(e)
+    }
+}
+
+fn tar_problem(e: TarError, whole_archive: bool) -> Problem {
+    match e {
+        TarError::BadHeader { offset: 0, .. } if whole_archive => {
+            Problem::NotAnImage("not a tar archive".into())
+        }
+        other => Problem::Archive(other.to_string()),
+    }
+}
+
+/// A container whose blobs can be opened in any order (file or directory).
+trait RandomAccess: MetaFiles + Sync {
+    fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), Problem>;
+}
+
+fn check_layer_count(r: &Resolved) -> Result<(), Problem> {
+    if r.layers.len() > LAYER_LIMIT {
+        return Err(Problem::Archive(format!(
+            "the manifest lists {} layers, over the {LAYER_LIMIT} limit",
+            r.layers.len()
+        )));
+    }
+    Ok(())
+}
+
+fn load_random_access<T, E, F>(
+    c: &dyn RandomAccess,
+    format: Format,
+    file_label: &str,
+    opts: &LoadOptions,
+    index: &F,
+) -> Result<(ImageMeta, Vec<T>), LoadError>
+where
+    T: Send + Clone,
+    E: Display + Send,
+    F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
+{
+    let err = |p: Problem| LoadError::new(file_label, p);
+    let resolved = layout::resolve(c, &opts.selection).map_err(err)?;
+    check_layer_count(&resolved).map_err(err)?;
+    let format = match (format, resolved.uses_oci_index) {
+        (Format::DockerDir, true) => Format::OciDir,
+        (Format::DockerArchive, true) => Format::OciArchive,
+        (f, _) => f,
+    };
+    // Blobs named twice (identical layers) are indexed once.
+    let mut unique: Vec<String> = Vec::new();
+    let mut slot_of: HashMap<String, usize> = HashMap::new();
+    for l in &resolved.layers {
+        if !c.exists(&l.name) {
+            return Err(err(Problem::MissingBlob {
+                what: "the manifest".into(),
+                name: l.name.clone(),
+            }));
+        }
+        if !slot_of.contains_key(&l.name) {
+            slot_of.insert(l.name.clone(), unique.len());
+            unique.push(l.name.clone());
+        }
+    }
+    let mut sizes = Vec::with_capacity(unique.len());
+    for name in &unique {
+        sizes.push(c.open(name).map_err(err)?.1);
+    }
+    if let Some(p) = &opts.progress {
+        p.bytes_total.store(sizes.iter().sum(), Ordering::Relaxed);
+        p.layers_total.store(unique.len(), Ordering::Relaxed);
+    }
+    let mut order: Vec<usize> = (0..unique.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    let first_layer_of = |slot: usize| {
+        resolved
+            .layers
+            .iter()
+            .position(|l| slot_of[&l.name] == slot)
+            .unwrap_or(0)
+    };
+    let results: Vec<(usize, Result<(T, Compression), Problem>)> = order
+        .par_iter()
+        .map(|&slot| {
+            let r = (|| {
+                let (raw, _) = c.open(&unique[slot])?;
+                index_blob(raw, opts.progress.as_ref(), index)
+            })();
+            if let Some(p) = &opts.progress {
+                p.layers_done.fetch_add(1, Ordering::Relaxed);
+            }
+            (slot, r)
+        })
+        .collect();
+    let mut by_slot: Vec<Option<(T, Compression)>> = (0..unique.len()).map(|_| None).collect();
+    // Report the lowest failing layer, so the message is stable.
+    let mut failures: Vec<(usize, Problem)> = Vec::new();
+    for (slot, r) in results {
+        match r {
+            Ok(v) => by_slot[slot] = Some(v),
+            Err(p) => failures.push((slot, p)),
+        }
+    }
+    if let Some((slot, p)) = failures.into_iter().min_by_key(|(s, _)| first_layer_of(*s)) {
+        return Err(err(Problem::BadLayer {
+            index: first_layer_of(slot),
+            name: unique[slot].clone(),
+            detail: p.to_string(),
+        }));
+    }
+    let mut metas = Vec::with_capacity(resolved.layers.len());
+    let mut out = Vec::with_capacity(resolved.layers.len());
+    for l in &resolved.layers {
+        let slot = slot_of[&l.name];
+        let Some((t, comp)) = by_slot[slot].clone() else {
+            return Err(err(Problem::Archive(format!(
+                "layer {} was not indexed",
+                l.name
+            ))));
+        };
+        metas.push(LayerMeta {
+            name: l.name.clone(),
+            digest: l.digest.clone(),
+            media_type: l.media_type.clone(),
+            compressed_size: sizes[slot],
+            compression: comp,
+        });
+        out.push(t);
+    }
+    Ok((image_meta(file_label, format, resolved, metas), out))
+}
+
+fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>) -> ImageMeta {
+    ImageMeta {
+        source: source.to_string(),
+        format,
+        repo_tags: r.repo_tags,
+        config: r.config,
+        layers,
+        warnings: Vec::new(),
+    }
+}
+
+/// Decompresses one blob and indexes it.
+fn index_blob<T, E, F>(
+    raw: Box<dyn Read + Send + '_>,
+    progress: Option<&Arc<LoadProgress>>,
+    index: &F,
+) -> Result<(T, Compression), Problem>
+where
+    E: Display,
+    F: Fn(&mut dyn BufRead) -> Result<T, E>,
+{
+    let on_read: Option<Box<dyn FnMut(u64) + Send>> = progress.map(|p| {
+        let p = Arc::clone(p);
+        Box::new(move |n| {
+            p.bytes_done.fetch_add(n, Ordering::Relaxed);
+        }) as Box<dyn FnMut(u64) + Send>
+    });
+    let counted = Counting::new(raw, on_read);
+    let (mut stream, comp) = decompress::decoder(counted).map_err(Problem::Io)?;
+    let t = index(&mut *stream).map_err(|e| {
+        let what = match comp {
+            Compression::Gzip => "gzip layer: ",
+            Compression::Zstd => "zstd layer: ",
+            Compression::None => "",
+        };
+        Problem::Archive(format!("{what}{e}"))
+    })?;
+    Ok((t, comp))
+}
+
+/// Where an entry's data lies in a seekable outer tar.
+#[derive(Clone, Debug)]
+struct Located {
+    offset: u64,
+    size: u64,
+    /// Symlinks and hard links in the outer archive (Docker dedups layers
+    /// by linking `<id>/layer.tar` to another's).
+    link: Option<String>,
+}
+
+struct SeekableTar {
+    path: PathBuf,
+    entries: HashMap<String, Located>,
+}
+
+impl SeekableTar {
+    fn scan(path: &Path, f: File, len: u64) -> Result<SeekableTar, Problem> {
+        let mut tar = TarReader::new(BufReader::with_capacity(64 << 10, f));
+        let mut entries = HashMap::new();
+        loop {
+            let h = match tar.next_entry() {
+                Ok(Some(h)) => h,
+                Ok(None) => break,
+                Err(e) => return Err(tar_problem(e, entries.is_empty())),
+            };
+            let name = layout::normalize_name(&String::from_utf8_lossy(h.path));
+            if h.data_offset + h.size > len {
+                return Err(Problem::Archive(format!(
+                    "archive is truncated: {name} needs {} bytes, {} remain",
+                    h.size,
+                    len.saturating_sub(h.data_offset)
+                )));
+            }
+            let link = if h.flag.is_symlink() {
+                let (dir, _) = name.rsplit_once('/').unwrap_or(("", &name));
+                let target = String::from_utf8_lossy(h.link);
+                Some(layout::normalize_name(&format!("{dir}/{target}")))
+            } else if h.flag.is_hardlink() {
+                Some(layout::normalize_name(&String::from_utf8_lossy(h.link)))
+            } else {
+                None
+            };
+            entries.insert(
+                name,
+                Located {
+                    offset: h.data_offset,
+                    size: h.size,
+                    link,
+                },
+            );
+        }
+        if entries.is_empty() {
+            return Err(Problem::NotAnImage("the archive holds no files".into()));
+        }
+        Ok(SeekableTar {
+            path: path.to_path_buf(),
+            entries,
+        })
+    }
+
+    fn locate(&self, name: &str) -> Option<&Located> {
+        let mut cur = self.entries.get(name)?;
+        for _ in 0..8 {
+            match &cur.link {
+                Some(target) => cur = self.entries.get(target)?,
+                None => return Some(cur),
+            }
+        }
+        None
+    }
+}
+
+impl MetaFiles for SeekableTar {
+    fn exists(&self, name: &str) -> bool {
+        self.locate(name).is_some()
+    }
+    fn read(&self, name: &str) -> Result<Vec<u8>, Problem> {
+        let (mut r, size) = self.open(name)?;
+        if size > META_LIMIT {
+            return Err(Problem::Archive(format!(
+                "{name} is {size} bytes, too large for metadata"
+            )));
+        }
+        let mut v = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        r.read_to_end(&mut v).map_err(Problem::Io)?;
+        Ok(v)
+    }
+}
+
+impl RandomAccess for SeekableTar {
+    fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), Problem> {
+        let loc = self.locate(name).ok_or_else(|| Problem::MissingBlob {
+            what: "the manifest".into(),
+            name: name.to_string(),
+        })?;
+        let mut f = File::open(&self.path).map_err(Problem::Io)?;
+        f.seek(SeekFrom::Start(loc.offset)).map_err(Problem::Io)?;
+        Ok((Box::new(f.take(loc.size)), loc.size))
+    }
+}
+
+struct DirContainer {
+    root: PathBuf,
+}
+
+impl DirContainer {
+    fn path_of(&self, name: &str) -> Option<PathBuf> {
+        // Names come from the image's own manifests: never let one reach
+        // outside the layout directory.
+        let norm = layout::normalize_name(name);
+        if norm.is_empty() || norm != name.trim_start_matches("./") {
+            return None;
+        }
+        Some(self.root.join(norm))
+    }
+}
+
+impl MetaFiles for DirContainer {
+    fn exists(&self, name: &str) -> bool {
+        self.path_of(name).is_some_and(|p| p.is_file())
+    }
+    fn read(&self, name: &str) -> Result<Vec<u8>, Problem> {
+        let (mut r, size) = self.open(name)?;
+        if size > META_LIMIT {
+            return Err(Problem::Archive(format!(
+                "{name} is {size} bytes, too large for metadata"
+            )));
+        }
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).map_err(Problem::Io)?;
+        Ok(v)
+    }
+}
+
+impl RandomAccess for DirContainer {
+    fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), Problem> {
+        let p = self.path_of(name).ok_or_else(|| Problem::MissingBlob {
+            what: "the manifest".into(),
+            name: name.to_string(),
+        })?;
+        let f = File::open(&p).map_err(|_| Problem::MissingBlob {
+            what: "the manifest".into(),
+            name: name.to_string(),
+        })?;
+        let len = f.metadata().map_err(Problem::Io)?.len();
+        Ok((Box::new(f), len))
+    }
+}
+
+/// Metadata files kept in memory while streaming.
+struct StreamedMeta {
+    files: HashMap<String, Vec<u8>>,
+    links: HashMap<String, String>,
+}
+
+impl StreamedMeta {
+    fn target<'a>(&'a self, name: &'a str) -> &'a str {
+        let mut cur = name;
+        for _ in 0..8 {
+            match self.links.get(cur) {
+                Some(t) => cur = t,
+                None => break,
+            }
+        }
+        cur
+    }
+}
+
+impl MetaFiles for StreamedMeta {
+    fn exists(&self, name: &str) -> bool {
+        self.files.contains_key(self.target(name))
+    }
+    fn read(&self, name: &str) -> Result<Vec<u8>, Problem> {
+        self.files
+            .get(self.target(name))
+            .cloned()
+            .ok_or_else(|| Problem::MissingBlob {
+                what: "the manifest".into(),
+                name: name.to_string(),
+            })
+    }
+}
+
+/// Reads the current outer entry's data through the tar reader.
+struct EntryData<'a, R: tar_stream::SkipForward> {
+    tar: &'a mut TarReader<R>,
+}
+
+impl<R: tar_stream::SkipForward> Read for EntryData<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let chunk = self.tar.data_chunk().map_err(io::Error::other)?;
+        let n = chunk.len().min(buf.len());
+        buf[..n].copy_from_slice(&chunk[..n]);
+        self.tar.consume(n);
+        Ok(n)
+    }
+}
+
+fn looks_like_json(head: &[u8]) -> bool {
+    head.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{' || b == b'[')
+}
+
+type StreamedLayer<T> = Result<(T, Compression, u64), String>;
+
+fn load_stream<T, E, F>(
+    raw: Box<dyn BufRead + Send + '_>,
+    file_label: &str,
+    opts: &LoadOptions,
+    index: &F,
+) -> Result<(ImageMeta, Vec<T>), LoadError>
+where
+    T: Send + Clone,
+    E: Display + Send,
+    F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
+{
+    let err = |p: Problem| LoadError::new(file_label, p);
+    let on_read: Option<Box<dyn FnMut(u64) + Send>> = opts.progress.as_ref().map(|p| {
+        let p = Arc::clone(p);
+        Box::new(move |n| {
+            p.bytes_done.fetch_add(n, Ordering::Relaxed);
+        }) as Box<dyn FnMut(u64) + Send>
+    });
+    let (outer, _) =
+        decompress::decoder(Counting::new(raw, on_read)).map_err(|e| err(Problem::Io(e)))?;
+    let mut tar = TarReader::new(Streamed(outer));
+    let mut meta = StreamedMeta {
+        files: HashMap::new(),
+        links: HashMap::new(),
+    };
+    let mut layers: HashMap<String, StreamedLayer<T>> = HashMap::new();
+    let mut meta_bytes = 0u64;
+    let mut seen_any = false;
+    loop {
+        let h = match tar.next_entry() {
+            Ok(Some(h)) => h,
+            Ok(None) => break,
+            Err(e) => return Err(err(tar_problem(e, !seen_any))),
+        };
+        seen_any = true;
+        let name = layout::normalize_name(&String::from_utf8_lossy(h.path));
+        if h.flag.is_symlink() || h.flag.is_hardlink() {
+            let target = String::from_utf8_lossy(h.link);
+            let target = if h.flag.is_symlink() {
+                let (dir, _) = name.rsplit_once('/').unwrap_or(("", &name));
+                layout::normalize_name(&format!("{dir}/{target}"))
+            } else {
+                layout::normalize_name(&target)
+            };
+            meta.links.insert(name, target);
+            continue;
+        }
+        if !h.flag.is_regular() {
+            continue;
+        }
+        let size = h.size;
+        let mut head = [0u8; 16];
+        let mut got = 0;
+        {
+            let mut data = EntryData { tar: &mut tar };
+            while got < head.len() {
+                match data.read(&mut head[got..]) {
+                    Ok(0) => break,
+                    Ok(n) => got += n,
+                    Err(e) => return Err(err(Problem::Archive(e.to_string()))),
+                }
+            }
+        }
+        if (looks_like_json(&head[..got]) || name == "oci-layout") && size <= META_LIMIT {
+            meta_bytes += size;
+            if meta_bytes > 4 * META_LIMIT {
+                return Err(err(Problem::Archive(
+                    "too much metadata in the archive".into(),
+                )));
+            }
+            let mut v = head[..got].to_vec();
+            EntryData { tar: &mut tar }
+                .read_to_end(&mut v)
+                .map_err(|e| err(Problem::Archive(e.to_string())))?;
+            meta.files.insert(name, v);
+            continue;
+        }
+        if layers.len() >= LAYER_LIMIT {
+            return Err(err(Problem::Archive(format!(
+                "more than {LAYER_LIMIT} blobs in the archive"
+            ))));
+        }
+        let body = io::Cursor::new(head)
+            .take(got as u64)
+            .chain(EntryData { tar: &mut tar });
+        let result = decompress::decoder(body)
+            .map_err(|e| e.to_string())
+            .and_then(|(mut stream, comp)| {
+                index(&mut *stream)
+                    .map(|t| (t, comp, size))
+                    .map_err(|e| e.to_string())
+            });
+        if let Some(p) = &opts.progress {
+            p.layers_done.fetch_add(1, Ordering::Relaxed);
+        }
+        // A broken outer stream shows up here first; it is fatal at once.
+        if let Err(e) = &result
+            && tar.data_left() > 0
+            && e.contains("truncated")
+        {
+            return Err(err(Problem::Archive(format!(
+                "archive is truncated inside {name}"
+            ))));
+        }
+        layers.insert(name, result);
+    }
+    if !seen_any {
+        return Err(err(Problem::NotAnImage(
+            "the archive holds no files".into(),
+        )));
+    }
+    let resolved = layout::resolve(&meta, &opts.selection).map_err(err)?;
+    check_layer_count(&resolved).map_err(err)?;
+    let mut metas = Vec::new();
+    let mut out = Vec::new();
+    for (i, l) in resolved.layers.iter().enumerate() {
+        let key = meta.target(&l.name).to_string();
+        let Some(r) = layers.get(&key) else {
+            return Err(err(Problem::MissingBlob {
+                what: "the manifest".into(),
+                name: l.name.clone(),
+            }));
+        };
+        let (t, comp, size) = r.as_ref().map_err(|detail| {
+            err(Problem::BadLayer {
+                index: i,
+                name: l.name.clone(),
+                detail: detail.clone(),
+            })
+        })?;
+        metas.push(LayerMeta {
+            name: l.name.clone(),
+            digest: l.digest.clone(),
+            media_type: l.media_type.clone(),
+            compressed_size: *size,
+            compression: *comp,
+        });
+        out.push(t.clone());
+    }
+    let format = if resolved.uses_oci_index {
+        Format::OciArchive
+    } else {
+        Format::DockerArchive
+    };
+    Ok((image_meta(file_label, format, resolved, metas), out))
+}

@@ -1,0 +1,517 @@
+//! The merged file tree: every path any layer touched, and for each, the
+//! chain of versions layer by layer. The tree as it stands after layer L is
+//! "each node's newest version at or before L", so no per-layer copy of the
+//! tree is ever made.
+//!
+//! Merging visits each entry once and each removed node once per removal, so
+//! N layers of F entries cost O(total entries + removals) hash look-ups. Nodes
+//! are an arena (ids, not pointers); a child always has a larger id than its
+//! parent, which lets sizes roll up in one reverse sweep without recursion.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::layer::{EntryKind, LayerEntry, LayerIndex};
+use super::names::{IdBuild, NameId, Names};
+use super::path::split_parent;
+
+pub type NodeId = u32;
+pub const ROOT: NodeId = 0;
+const NONE: u32 = u32::MAX;
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub parent: NodeId,
+    pub name: NameId,
+    first_child: NodeId,
+    next_sibling: NodeId,
+    last_version: u32,
+}
+
+/// How a layer changed a path, against the layers below it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Added,
+    /// Content, type or link target changed.
+    Modified,
+    /// Same content; mode, owner or only the timestamp changed.
+    MetadataOnly,
+    /// A directory listed again as it was (every layer repeats its parents).
+    Unchanged,
+    Removed,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Version {
+    pub node: NodeId,
+    /// The node's version before this one.
+    pub prev: u32,
+    pub layer: u32,
+    /// Entry index in the layer; `NONE` for removals and implied directories.
+    pub entry: u32,
+    pub change: Change,
+    pub present: bool,
+}
+
+impl Version {
+    pub fn entry_index(&self) -> Option<usize> {
+        (self.entry != NONE).then_some(self.entry as usize)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct LayerChanges {
+    pub added: u64,
+    pub modified: u64,
+    pub metadata_only: u64,
+    pub removed: u64,
+}
+
+impl LayerChanges {
+    pub fn total(&self) -> u64 {
+        self.added + self.modified + self.metadata_only + self.removed
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MergedTree {
+    nodes: Vec<Node>,
+    pub names: Names,
+    children: HashMap<(NodeId, NameId), NodeId, IdBuild>,
+    versions: Vec<Version>,
+    /// Versions of layer L are `versions[layer_ranges[L].0..layer_ranges[L].1]`.
+    layer_ranges: Vec<(u32, u32)>,
+    pub layer_changes: Vec<LayerChanges>,
+    pub warnings: Vec<String>,
+}
+
+/// What a node is at some layer, with its entry when it has one.
+#[derive(Clone, Copy, Debug)]
+pub struct State<'a> {
+    pub version: &'a Version,
+    pub entry: Option<&'a LayerEntry>,
+}
+
+impl State<'_> {
+    pub fn is_dir(&self) -> bool {
+        self.entry.is_none_or(|e| e.kind == EntryKind::Dir)
+    }
+    pub fn size(&self) -> u64 {
+        self.entry.map_or(0, |e| e.size)
+    }
+}
+
+impl MergedTree {
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+    pub fn layer_count(&self) -> usize {
+        self.layer_ranges.len()
+    }
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+    pub fn name(&self, id: NodeId) -> &[u8] {
+        self.names.get(self.nodes[id as usize].name)
+    }
+    pub fn versions(&self) -> &[Version] {
+        &self.versions
+    }
+    /// The versions a layer wrote, in the order it wrote them.
+    pub fn layer_versions(&self, layer: usize) -> &[Version] {
+        let (s, e) = self.layer_ranges[layer];
+        &self.versions[s as usize..e as usize]
+    }
+
+    pub fn children(&self, id: NodeId) -> Children<'_> {
+        Children {
+            tree: self,
+            next: self.nodes[id as usize].first_child,
+        }
+    }
+
+    /// The node's versions, newest first.
+    pub fn history(&self, id: NodeId) -> impl Iterator<Item = &Version> {
+        let mut cur = self.nodes[id as usize].last_version;
+        std::iter::from_fn(move || {
+            if cur == NONE {
+                return None;
+            }
+            let v = &self.versions[cur as usize];
+            cur = v.prev;
+            Some(v)
+        })
+    }
+
+    /// The node's version in force after `layer` (None: never existed yet).
+    pub fn version_at(&self, id: NodeId, layer: usize) -> Option<&Version> {
+        self.history(id).find(|v| v.layer as usize <= layer)
+    }
+
+    /// The node as it stands after `layer`, if present.
+    pub fn state_at<'a>(
+        &'a self,
+        layers: &'a [LayerIndex],
+        id: NodeId,
+        layer: usize,
+    ) -> Option<State<'a>> {
+        let v = self.version_at(id, layer)?;
+        if !v.present {
+            return None;
+        }
+        let entry = v
+            .entry_index()
+            .map(|i| &layers[v.layer as usize].entries[i]);
+        Some(State { version: v, entry })
+    }
+
+    /// The node's full path, without a leading slash.
+    pub fn path(&self, id: NodeId) -> Vec<u8> {
+        let mut parts = Vec::new();
+        let mut cur = id;
+        while cur != ROOT {
+            parts.push(self.nodes[cur as usize].name);
+            cur = self.nodes[cur as usize].parent;
+        }
+        let mut out = Vec::new();
+        for (i, name) in parts.iter().rev().enumerate() {
+            if i > 0 {
+                out.push(b'/');
+            }
+            out.extend_from_slice(self.names.get(*name));
+        }
+        out
+    }
+
+    /// Looks a normalized path up without creating anything.
+    pub fn lookup(&self, path: &[u8]) -> Option<NodeId> {
+        let mut cur = ROOT;
+        if path.is_empty() {
+            return Some(ROOT);
+        }
+        for comp in path.split(|&b| b == b'/') {
+            let name = self.find_name(comp)?;
+            cur = *self.children.get(&(cur, name))?;
+        }
+        Some(cur)
+    }
+
+    fn find_name(&self, comp: &[u8]) -> Option<NameId> {
+        self.names.find(comp)
+    }
+
+    /// Content sizes as they stand after `layer`: files carry their size,
+    /// directories the sum below them, absent nodes zero.
+    pub fn sizes_at(&self, layers: &[LayerIndex], layer: usize) -> Vec<u64> {
+        let mut sizes = vec![0u64; self.nodes.len()];
+        for id in (1..self.nodes.len()).rev() {
+            let Some(st) = self.state_at(layers, node_id(id), layer) else {
+                continue;
+            };
+            sizes[id] += st.size();
+            let parent = self.nodes[id].parent as usize;
+            sizes[parent] += sizes[id];
+        }
+        sizes
+    }
+
+    /// Heap bytes held by the tree, for the memory report.
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.versions.capacity() * std::mem::size_of::<Version>()
+            + self.children.capacity() * 16
+            + self.names.heap_bytes()
+    }
+
+    fn alive(&self, id: NodeId) -> bool {
+        let lv = self.nodes[id as usize].last_version;
+        lv != NONE && self.versions[lv as usize].present
+    }
+
+    fn child_or_insert(&mut self, parent: NodeId, name: NameId) -> NodeId {
+        if let Some(&id) = self.children.get(&(parent, name)) {
+            return id;
+        }
+        let id = node_id(self.nodes.len());
+        self.nodes.push(Node {
+            parent,
+            name,
+            first_child: NONE,
+            next_sibling: self.nodes[parent as usize].first_child,
+            last_version: NONE,
+        });
+        self.nodes[parent as usize].first_child = id;
+        self.children.insert((parent, name), id);
+        id
+    }
+
+    /// Writes a version of `id` for `layer`, replacing one the same layer
+    /// wrote earlier (the same path twice in a layer: the last one wins).
+    fn set_version(&mut self, id: NodeId, layer: u32, entry: u32, change: Change, present: bool) {
+        let lv = self.nodes[id as usize].last_version;
+        if lv != NONE && self.versions[lv as usize].layer == layer {
+            let v = &mut self.versions[lv as usize];
+            v.entry = entry;
+            v.change = change;
+            v.present = present;
+            return;
+        }
+        let vid = u32::try_from(self.versions.len()).unwrap_or(NONE - 1);
+        self.versions.push(Version {
+            node: id,
+            prev: lv,
+            layer,
+            entry,
+            change,
+            present,
+        });
+        self.nodes[id as usize].last_version = vid;
+    }
+
+    /// The version in force below `layer` (ignoring what `layer` wrote).
+    fn below(&self, id: NodeId, layer: u32) -> Option<Version> {
+        let lv = self.nodes[id as usize].last_version;
+        if lv == NONE {
+            return None;
+        }
+        let v = self.versions[lv as usize];
+        let v = if v.layer == layer {
+            if v.prev == NONE {
+                return None;
+            }
+            self.versions[v.prev as usize]
+        } else {
+            v
+        };
+        v.present.then_some(v)
+    }
+
+    /// Removes `id` and everything alive under it, iteratively.
+    fn remove_subtree(&mut self, id: NodeId, layer: u32) {
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            if !self.alive(n) {
+                continue;
+            }
+            self.set_version(n, layer, NONE, Change::Removed, false);
+            let mut c = self.nodes[n as usize].first_child;
+            while c != NONE {
+                if self.alive(c) {
+                    stack.push(c);
+                }
+                c = self.nodes[c as usize].next_sibling;
+            }
+        }
+    }
+}
+
+fn node_id(i: usize) -> NodeId {
+    NodeId::try_from(i).unwrap_or(NONE - 1)
+}
+
+pub struct Children<'a> {
+    tree: &'a MergedTree,
+    next: NodeId,
+}
+
+impl Iterator for Children<'_> {
+    type Item = NodeId;
+    fn next(&mut self) -> Option<NodeId> {
+        if self.next == NONE {
+            return None;
+        }
+        let id = self.next;
+        self.next = self.tree.nodes[id as usize].next_sibling;
+        Some(id)
+    }
+}
+
+/// Builds the merged tree from the layers, bottom first. Hard links whose
+/// target sits in a lower layer get that target's hash here.
+pub fn merge(layers: &mut [LayerIndex]) -> MergedTree {
+    let mut t = MergedTree::default();
+    let root_name = t.names.intern(b"");
+    t.nodes.push(Node {
+        parent: ROOT,
+        name: root_name,
+        first_child: NONE,
+        next_sibling: NONE,
+        last_version: NONE,
+    });
+    for li in 0..layers.len() {
+        let layer = u32::try_from(li).unwrap_or(NONE - 1);
+        let start = u32::try_from(t.versions.len()).unwrap_or(NONE);
+        let mut changes = LayerChanges::default();
+        let mut link_fixes: Vec<(usize, u128)> = Vec::new();
+        let ro: &[LayerIndex] = layers;
+        let idx = &ro[li];
+        // Whiteouts act on the layers below only, so they go first; then the
+        // layer's own entries, which may re-create what they removed.
+        for e in &idx.entries {
+            match e.kind {
+                EntryKind::Whiteout => {
+                    if let Some(id) = t.resolve(idx.path(e)) {
+                        t.remove_subtree(id, layer);
+                    }
+                }
+                EntryKind::Opaque => {
+                    if let Some(id) = t.resolve(idx.path(e)) {
+                        let kids: Vec<NodeId> = t.children(id).collect();
+                        for k in kids {
+                            t.remove_subtree(k, layer);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut cache: (Vec<u8>, NodeId) = (Vec::new(), ROOT);
+        for (ei, e) in idx.entries.iter().enumerate() {
+            if matches!(e.kind, EntryKind::Whiteout | EntryKind::Opaque) {
+                continue;
+            }
+            let path = idx.path(e);
+            if path.is_empty() {
+                continue; // the root directory's own entry
+            }
+            let (parent_path, base) = split_parent(path);
+            let parent = if parent_path == cache.0.as_slice() {
+                cache.1
+            } else {
+                let p = t.ensure_dirs(ro, parent_path, layer);
+                cache.0.clear();
+                cache.0.extend_from_slice(parent_path);
+                cache.1 = p;
+                p
+            };
+            let name = t.names.intern(base);
+            let id = t.child_or_insert(parent, name);
+            let below = t.below(id, layer);
+            let mut hash = e.hash;
+            if e.kind == EntryKind::Hardlink
+                && idx.unresolved_links.binary_search(&entry_u32(ei)).is_ok()
+            {
+                if let Some(target) = t.lookup(idx.link(e))
+                    && let Some(tv) = t.below(target, layer)
+                    && let Some(te) = tv.entry_index()
+                {
+                    hash = ro[tv.layer as usize].entries[te].hash;
+                    link_fixes.push((ei, hash));
+                }
+            }
+            let change = match below {
+                None => Change::Added,
+                Some(v) => match v.entry_index() {
+                    None => {
+                        if e.kind == EntryKind::Dir {
+                            Change::Unchanged
+                        } else {
+                            Change::Modified
+                        }
+                    }
+                    Some(bi) => compare(
+                        &ro[v.layer as usize],
+                        &ro[v.layer as usize].entries[bi],
+                        idx,
+                        e,
+                        hash,
+                    ),
+                },
+            };
+            let was_dir = below.is_some_and(|v| {
+                v.entry_index()
+                    .is_none_or(|bi| ro[v.layer as usize].entries[bi].kind == EntryKind::Dir)
+            });
+            if e.kind != EntryKind::Dir && was_dir {
+                // A file replacing a directory hides everything under it.
+                let kids: Vec<NodeId> = t.children(id).collect();
+                for k in kids {
+                    t.remove_subtree(k, layer);
+                }
+            }
+            t.set_version(id, layer, entry_u32(ei), change, true);
+        }
+        for &(ei, h) in &link_fixes {
+            layers[li].entries[ei].hash = h;
+        }
+        let end = u32::try_from(t.versions.len()).unwrap_or(NONE);
+        for v in &t.versions[start as usize..end as usize] {
+            match v.change {
+                Change::Added if v.entry != NONE => changes.added += 1,
+                Change::Modified => changes.modified += 1,
+                Change::MetadataOnly => changes.metadata_only += 1,
+                Change::Removed => changes.removed += 1,
+                _ => {}
+            }
+        }
+        t.layer_ranges.push((start, end));
+        t.layer_changes.push(changes);
+    }
+    t
+}
+
+fn entry_u32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(NONE - 1)
+}
+
+fn compare(
+    below_idx: &LayerIndex,
+    below: &LayerEntry,
+    idx: &LayerIndex,
+    e: &LayerEntry,
+    hash: u128,
+) -> Change {
+    let content_same = below.kind == e.kind
+        && match e.kind {
+            EntryKind::File => below.hash == hash && below.size == e.size,
+            EntryKind::Symlink => below_idx.link(below) == idx.link(e),
+            EntryKind::Hardlink => below_idx.link(below) == idx.link(e) && below.hash == hash,
+            _ => true,
+        };
+    if !content_same {
+        return Change::Modified;
+    }
+    if below.mode != e.mode || below.uid != e.uid || below.gid != e.gid {
+        return Change::MetadataOnly;
+    }
+    if e.kind == EntryKind::Dir {
+        Change::Unchanged
+    } else {
+        // Rewritten byte for byte: still a second copy in the image.
+        Change::MetadataOnly
+    }
+}
+
+impl MergedTree {
+    /// Finds an existing, alive node for a path (for whiteouts).
+    fn resolve(&self, path: &[u8]) -> Option<NodeId> {
+        let id = self.lookup(path)?;
+        (id != ROOT && self.alive(id)).then_some(id)
+    }
+
+    /// Makes sure every directory on `path` exists and is alive, creating
+    /// implied directories for layers that omit their parents' entries.
+    fn ensure_dirs(&mut self, layers: &[LayerIndex], path: &[u8], layer: u32) -> NodeId {
+        let mut cur = ROOT;
+        if path.is_empty() {
+            return cur;
+        }
+        for comp in path.split(|&b| b == b'/') {
+            let name = self.names.intern(comp);
+            let id = self.child_or_insert(cur, name);
+            if !self.alive(id) {
+                self.set_version(id, layer, NONE, Change::Added, true);
+            } else if let Some(v) = self.below(id, layer)
+                && let Some(bi) = v.entry_index()
+                && layers[v.layer as usize].entries[bi].kind != EntryKind::Dir
+            {
+                // A path used as a directory where a file stood below.
+                self.set_version(id, layer, NONE, Change::Modified, true);
+            }
+            cur = id;
+        }
+        cur
+    }
+}

@@ -1,0 +1,46 @@
+//! ballast finds the dead weight in container images.
+//!
+//! The pipeline runs once, one way: [`archive`] loads an image archive and
+//! streams each layer to [`index`], which builds per-layer entry lists and the
+//! merged tree; [`analyze`] turns those into one plain [`analyze::report::Report`];
+//! [`present`] shows it as text, JSON or (in the binary) a terminal UI.
+
+pub mod analyze;
+pub mod archive;
+pub mod error;
+pub mod index;
+pub mod present;
+
+use archive::{ImageMeta, Input, LoadOptions};
+use error::LoadError;
+use index::layer::{IndexOptions, LayerIndex, index_layer};
+use index::tree::{MergedTree, merge};
+
+/// Everything known about one image after a run of the pipeline.
+pub struct Analysis {
+    pub meta: ImageMeta,
+    pub layers: Vec<LayerIndex>,
+    pub tree: MergedTree,
+    pub report: analyze::report::Report,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub load: LoadOptions,
+    pub index: IndexOptions,
+}
+
+/// Loads, indexes, merges and analyzes one image.
+pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadError> {
+    let index_opts = opts.index;
+    let (meta, mut layers) =
+        archive::load(input, &opts.load, |stream| index_layer(stream, index_opts))?;
+    let tree = merge(&mut layers);
+    let report = analyze::build_report(&meta, &layers, &tree);
+    Ok(Analysis {
+        meta,
+        layers,
+        tree,
+        report,
+    })
+}

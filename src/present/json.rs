@@ -1,0 +1,11 @@
+//! `--json`: the report as one JSON document (the contract in
+//! `docs/report.md`).
+
+use std::io::{self, Write};
+
+use crate::analyze::report::Report;
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}

@@ -1,0 +1,5 @@
+//! Present: read a finished [`crate::analyze::report::Report`] and show it.
+//! A presenter never re-walks layers or recomputes analysis.
+
+pub mod json;
+pub mod text;

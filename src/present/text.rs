@@ -1,0 +1,128 @@
+//! The plain-text summary: what `ballast IMAGE` prints when stdout is not a
+//! terminal, and the body of `--ci` output. Writes to any `io::Write`.
+
+use std::io::{self, Write};
+
+use bytesize::ByteSize;
+
+use crate::analyze::report::Report;
+
+/// Widest instruction column before it is cut in the middle.
+const INSTRUCTION_WIDTH: usize = 100;
+
+pub fn human(bytes: u64) -> String {
+    ByteSize::b(bytes).display().si().to_string()
+}
+
+/// Cuts `s` to `width` characters, keeping both ends (paths and commands
+/// carry their meaning at the start and the end).
+pub fn ellipsize_middle(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        return s.to_string();
+    }
+    if width <= 1 {
+        return "…".chars().take(width).collect();
+    }
+    let head = (width - 1) / 2;
+    let tail = width - 1 - head;
+    let mut out: String = s.chars().take(head).collect();
+    out.push('…');
+    out.extend(s.chars().skip(n - tail));
+    out
+}
+
+fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let img = &r.image;
+    let name = img
+        .repo_tags
+        .first()
+        .map_or(img.source.as_str(), String::as_str);
+    writeln!(
+        out,
+        "{} ({}, {}/{})",
+        one_line(name),
+        img.format,
+        img.os,
+        img.architecture
+    )?;
+    writeln!(
+        out,
+        "{} in {} layers ({} compressed), {} files in the final image ({})",
+        human(img.size_bytes),
+        img.layer_count,
+        human(img.compressed_size_bytes),
+        img.file_count,
+        human(img.final_size_bytes),
+    )?;
+    writeln!(out)?;
+    writeln!(out, "Steps")?;
+    writeln!(
+        out,
+        "{:>4}  {:>9}  {:>7}  INSTRUCTION",
+        "#", "SIZE", "CHANGES"
+    )?;
+    for s in &r.steps {
+        let instr = ellipsize_middle(&one_line(&s.instruction), INSTRUCTION_WIDTH);
+        match s.layer_index {
+            Some(l) => {
+                let layer = &r.layers[l];
+                let changes = layer.added + layer.modified + layer.metadata_only + layer.removed;
+                writeln!(
+                    out,
+                    "{:>4}  {:>9}  {:>7}  {instr}",
+                    s.index,
+                    human(s.size_bytes),
+                    changes
+                )?;
+            }
+            None => writeln!(out, "{:>4}  {:>9}  {:>7}  {instr}", s.index, "-", "-")?,
+        }
+    }
+    if !r.largest_directories.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Largest directories")?;
+        for d in &r.largest_directories {
+            writeln!(out, "{:>11}  {}", human(d.size_bytes), d.path.display())?;
+        }
+    }
+    if !r.warnings.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Warnings")?;
+        for w in &r.warnings {
+            writeln!(out, "  - {}", one_line(w))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ellipsis_keeps_both_ends() {
+        assert_eq!(ellipsize_middle("abcdefghij", 5), "ab…ij");
+        assert_eq!(ellipsize_middle("abc", 5), "abc");
+        assert_eq!(ellipsize_middle("abc", 0), "");
+        assert_eq!(ellipsize_middle("abcdef", 1), "…");
+    }
+
+    #[test]
+    fn human_sizes_are_si_like_dive() {
+        assert_eq!(human(32025), "32.0 kB");
+        assert_eq!(human(0), "0 B");
+    }
+}
