@@ -189,7 +189,14 @@ impl<R: SkipForward> TarReader<R> {
                 return Ok(None);
             }
             verify_checksum(&block, header_offset)?;
-            let flag = TypeFlag(block[156]);
+            // Pre-POSIX archives write NUL for a regular file and mark
+            // directories only by a trailing slash; read them as Go and GNU
+            // tar do.
+            let flag = match block[156] {
+                0 if field_str(&block[0..100]).ends_with(b"/") => TypeFlag(b'5'),
+                0 => TypeFlag(b'0'),
+                f => TypeFlag(f),
+            };
             let mut size = parse_number(&block[124..136]).ok_or(TarError::BadHeader {
                 offset: header_offset,
                 why: "size field is not a number",
@@ -559,7 +566,10 @@ mod tests {
 
     #[test]
     fn pax_records_override_path_and_size() {
-        let pax = b"30 path=some/very/long/name.bin\n";
+        // The length prefix counts the whole record, itself included.
+        let body = "path=some/very/long/name.bin\n";
+        let record = format!("{} {body}", body.len() + 3);
+        let pax = record.as_bytes();
         let mut h = tar::Header::new_ustar();
         h.set_path("PaxHeaders/x").unwrap();
         h.set_entry_type(tar::EntryType::XHeader);

@@ -1,0 +1,114 @@
+//! Broken input: exit 2, one line on stderr naming the file and the problem,
+//! never a panic.
+
+use std::io::{Read, Write};
+
+use crate::util::{assert_clean_failure, ballast, ballast_stdin, dive_fixtures, sample};
+
+#[test]
+fn not_an_image_is_refused() {
+    let Some(dir) = dive_fixtures() else { return };
+    let p = dir.join("not-an-image.tar");
+    let o = ballast(&[p.to_str().expect("utf-8")]);
+    assert_clean_failure(&o, "not-an-image.tar", "could not find image manifest");
+}
+
+#[test]
+fn missing_file_is_named() {
+    let o = ballast(&["/nonexistent/img.tar"]);
+    assert_clean_failure(&o, "/nonexistent/img.tar", "no such file");
+}
+
+#[test]
+fn empty_file_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("empty.tar");
+    std::fs::write(&p, b"").expect("write");
+    assert_clean_failure(
+        &ballast(&[p.to_str().expect("utf-8")]),
+        "empty.tar",
+        "empty",
+    );
+    assert_clean_failure(&ballast_stdin(&["-"], &p), "<stdin>", "no files");
+}
+
+#[test]
+fn random_bytes_are_not_a_tar() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("random.bin");
+    let bytes: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&p, bytes).expect("write");
+    assert_clean_failure(
+        &ballast(&[p.to_str().expect("utf-8")]),
+        "random.bin",
+        "not a tar",
+    );
+}
+
+#[test]
+fn truncated_archive_is_refused_from_file_and_stdin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw = std::fs::read(sample("ml-mistakes.docker.tar")).expect("read");
+    let p = dir.path().join("cut.tar");
+    std::fs::write(&p, &raw[..raw.len() * 3 / 5]).expect("write");
+    assert_clean_failure(
+        &ballast(&[p.to_str().expect("utf-8")]),
+        "cut.tar",
+        "truncated",
+    );
+    assert_clean_failure(&ballast_stdin(&["-"], &p), "<stdin>", "truncated");
+}
+
+/// The offset and size of the largest blob in an OCI archive.
+fn largest_blob(raw: &[u8]) -> (u64, u64) {
+    let mut ar = tar::Archive::new(raw);
+    let mut best = (0, 0);
+    for e in ar.entries().expect("entries") {
+        let e = e.expect("entry");
+        if e.size() > best.1 {
+            best = (e.raw_file_position(), e.size());
+        }
+    }
+    best
+}
+
+#[test]
+fn corrupt_gzip_layer_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut raw = std::fs::read(sample("clean.oci.tar")).expect("read");
+    let (off, size) = largest_blob(&raw);
+    let mid = usize::try_from(off + size / 2).expect("fits");
+    for b in &mut raw[mid..mid + 256] {
+        *b ^= 0x5a;
+    }
+    let p = dir.path().join("corrupt.tar");
+    std::fs::File::create(&p)
+        .and_then(|mut f| f.write_all(&raw))
+        .expect("write");
+    let o = ballast(&[p.to_str().expect("utf-8")]);
+    assert_clean_failure(&o, "corrupt.tar", "layer");
+    assert_clean_failure(&ballast_stdin(&["-"], &p), "<stdin>", "layer");
+}
+
+#[test]
+fn corrupt_zstd_layer_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut raw = Vec::new();
+    std::fs::File::open(sample("ml-mistakes.oci-zstd.tar"))
+        .and_then(|mut f| f.read_to_end(&mut raw))
+        .expect("read");
+    let (off, size) = largest_blob(&raw);
+    let mid = usize::try_from(off + size / 2).expect("fits");
+    for b in &mut raw[mid..mid + 256] {
+        *b ^= 0xa5;
+    }
+    let p = dir.path().join("corrupt-zstd.tar");
+    std::fs::write(&p, &raw).expect("write");
+    assert_clean_failure(
+        &ballast(&[p.to_str().expect("utf-8")]),
+        "corrupt-zstd.tar",
+        "layer",
+    );
+}

@@ -1,0 +1,71 @@
+//! Shared helpers: where fixtures live and how to run the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn sample(name: &str) -> PathBuf {
+    repo_root().join("sample-images").join(name)
+}
+
+/// `../shared/fixtures/dive`, or None (and a message) when it is absent.
+pub fn dive_fixtures() -> Option<PathBuf> {
+    let dir = repo_root().join("../shared/fixtures/dive");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: {} is absent (a fresh clone has no ../shared)",
+            dir.display()
+        );
+        None
+    }
+}
+
+pub fn ballast(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ballast")
+}
+
+pub fn ballast_stdin(args: &[&str], input: &Path) -> Output {
+    let file = std::fs::File::open(input).expect("open input");
+    Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .args(args)
+        .stdin(Stdio::from(file))
+        .output()
+        .expect("run ballast")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn json_of(o: &Output) -> serde_json::Value {
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(o));
+    serde_json::from_slice(&o.stdout).expect("stdout is JSON")
+}
+
+/// Asserts the run failed as a user should see it: exit 2, one line on
+/// stderr naming `file`, no panic.
+pub fn assert_clean_failure(o: &Output, file: &str, phrase: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected: {err}"
+    );
+    assert!(err.contains(file), "should name {file}: {err}");
+    assert!(
+        err.to_lowercase().contains(&phrase.to_lowercase()),
+        "should say {phrase:?}: {err}"
+    );
+}
