@@ -1,6 +1,7 @@
 //! Analyze: pure functions from the loaded image and its merged index to one
 //! [`report::Report`]. Nothing here reads an archive or draws anything.
 
+pub mod dive;
 pub mod report;
 pub mod steps;
 
@@ -8,7 +9,10 @@ use crate::archive::ImageMeta;
 use crate::archive::decompress::Compression;
 use crate::index::layer::{EntryKind, LayerIndex};
 use crate::index::tree::{MergedTree, ROOT};
-use report::{DirSize, ImageInfo, LayerInfo, PathBytes, Report, SCHEMA_VERSION, StepInfo};
+use report::{
+    DirSize, DiveSection, ImageInfo, InefficientFileInfo, LayerInfo, PathBytes, Report,
+    SCHEMA_VERSION, StepInfo,
+};
 
 /// How many directories the summary lists.
 const LARGEST_DIRS: usize = 12;
@@ -102,6 +106,7 @@ pub fn build_report(meta: &ImageMeta, layers: &[LayerIndex], tree: &MergedTree) 
         tree.sizes_at(layers, last)
     };
     let (file_count, largest) = final_tree_summary(tree, layers, &sizes);
+    let dive_metrics = dive::compute(&dive_input(layers));
     Report {
         schema_version: SCHEMA_VERSION,
         image: ImageInfo {
@@ -119,6 +124,7 @@ pub fn build_report(meta: &ImageMeta, layers: &[LayerIndex], tree: &MergedTree) 
         layers: layer_infos,
         steps,
         largest_directories: largest,
+        dive: DiveSection::from(&dive_metrics),
         warnings,
     }
 }
@@ -174,4 +180,52 @@ fn final_tree_summary(
         })
         .collect();
     (files, largest)
+}
+
+/// The layers as dive sees them: every tar entry with its header size,
+/// whiteouts by the path they remove, opaque markers dropped (dive ignores
+/// them).
+pub fn dive_input(layers: &[LayerIndex]) -> Vec<Vec<dive::DiveEntry<'_>>> {
+    layers
+        .iter()
+        .map(|idx| {
+            idx.entries
+                .iter()
+                .filter_map(|e| {
+                    let path = idx.path(e);
+                    let kind = match e.kind {
+                        EntryKind::Opaque => return None,
+                        _ if path.is_empty() => return None,
+                        EntryKind::Whiteout => dive::DiveKind::Whiteout,
+                        EntryKind::Dir => dive::DiveKind::Dir,
+                        _ => dive::DiveKind::NonDir,
+                    };
+                    Some(dive::DiveEntry {
+                        path,
+                        size: e.size,
+                        kind,
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+impl From<&dive::DiveMetrics> for DiveSection {
+    fn from(m: &dive::DiveMetrics) -> Self {
+        DiveSection {
+            efficiency: m.efficiency,
+            wasted_bytes: m.wasted_bytes,
+            user_wasted_percent: m.user_wasted_percent,
+            inefficient_files: m
+                .inefficient_files
+                .iter()
+                .map(|f| InefficientFileInfo {
+                    path: PathBytes(f.path.clone()),
+                    count: f.count,
+                    wasted_bytes: f.wasted_bytes,
+                })
+                .collect(),
+        }
+    }
 }

@@ -69,7 +69,28 @@ pub struct Report {
     pub layers: Vec<LayerInfo>,
     pub steps: Vec<StepInfo>,
     pub largest_directories: Vec<DirSize>,
+    /// dive 0.13.1's figures, computed exactly as dive does (quirks
+    /// included), so `.dive-ci` thresholds carry over. ballast's own,
+    /// correct figures are in `summary` and `findings`.
+    pub dive: DiveSection,
     pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DiveSection {
+    pub efficiency: f64,
+    pub wasted_bytes: u64,
+    /// `wasted_bytes` over the bytes of every layer but the first; `null`
+    /// for a one-layer image (dive prints NaN there).
+    pub user_wasted_percent: Option<f64>,
+    pub inefficient_files: Vec<InefficientFileInfo>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct InefficientFileInfo {
+    pub path: PathBytes,
+    pub count: u32,
+    pub wasted_bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -225,7 +225,7 @@ where
             .position(|l| slot_of[&l.name] == slot)
             .unwrap_or(0)
     };
-    let results: Vec<(usize, Result<(T, Compression), Problem>)> = order
+    let results: Vec<(usize, IndexedBlob<T>)> = order
         .par_iter()
         .map(|&slot| {
             let r = (|| {
@@ -286,6 +286,8 @@ fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>)
         warnings: Vec::new(),
     }
 }
+
+type IndexedBlob<T> = Result<(T, Compression), Problem>;
 
 /// Decompresses one blob and indexes it.
 fn index_blob<T, E, F>(

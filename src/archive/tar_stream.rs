@@ -506,7 +506,9 @@ mod tests {
         b.into_inner().unwrap()
     }
 
-    fn read_all(bytes: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, TarError> {
+    type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+    fn read_all(bytes: &[u8]) -> Result<Entries, TarError> {
         let mut r = TarReader::new(Streamed(Cursor::new(bytes)));
         let mut out = Vec::new();
         while let Some(h) = r.next_entry()? {

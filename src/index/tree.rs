@@ -392,14 +392,12 @@ pub fn merge(layers: &mut [LayerIndex]) -> MergedTree {
             let mut hash = e.hash;
             if e.kind == EntryKind::Hardlink
                 && idx.unresolved_links.binary_search(&entry_u32(ei)).is_ok()
+                && let Some(target) = t.lookup(idx.link(e))
+                && let Some(tv) = t.below(target, layer)
+                && let Some(te) = tv.entry_index()
             {
-                if let Some(target) = t.lookup(idx.link(e))
-                    && let Some(tv) = t.below(target, layer)
-                    && let Some(te) = tv.entry_index()
-                {
-                    hash = ro[tv.layer as usize].entries[te].hash;
-                    link_fixes.push((ei, hash));
-                }
+                hash = ro[tv.layer as usize].entries[te].hash;
+                link_fixes.push((ei, hash));
             }
             let change = match below {
                 None => Change::Added,

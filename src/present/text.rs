@@ -98,11 +98,46 @@ pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "{:>11}  {}", human(d.size_bytes), d.path.display())?;
         }
     }
+    writeln!(out)?;
+    write_dive(r, out)?;
     if !r.warnings.is_empty() {
         writeln!(out)?;
         writeln!(out, "Warnings")?;
         for w in &r.warnings {
             writeln!(out, "  - {}", one_line(w))?;
+        }
+    }
+    Ok(())
+}
+
+/// dive's own CI wording and layout, so the figures read the same.
+pub fn write_dive(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let d = &r.dive;
+    writeln!(out, "dive-compatible metrics (dive 0.13.1 formula)")?;
+    writeln!(out, "  efficiency: {:.4} %", d.efficiency * 100.0)?;
+    writeln!(
+        out,
+        "  wastedBytes: {} bytes ({})",
+        d.wasted_bytes,
+        human(d.wasted_bytes)
+    )?;
+    match d.user_wasted_percent {
+        Some(p) => writeln!(out, "  userWastedPercent: {:.4} %", p * 100.0)?,
+        None => writeln!(out, "  userWastedPercent: n/a (one layer)")?,
+    }
+    if !d.inefficient_files.is_empty() {
+        writeln!(out, "  {:>5}  {:>12}  File Path", "Count", "Wasted Space")?;
+        for f in d.inefficient_files.iter().take(20) {
+            writeln!(
+                out,
+                "  {:>5}  {:>12}  {}",
+                f.count,
+                human(f.wasted_bytes),
+                f.path.display()
+            )?;
+        }
+        if d.inefficient_files.len() > 20 {
+            writeln!(out, "  … {} more in --json", d.inefficient_files.len() - 20)?;
         }
     }
     Ok(())

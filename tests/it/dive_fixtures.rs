@@ -141,3 +141,81 @@ fn layers_sizes_and_file_lists_equal_dive_0_13_1() {
     }
     assert_eq!(checked, 6, "every dive export was compared");
 }
+
+/// dive's three figures and its inefficient-file list, through the real
+/// loader, against dive's export and its CI text in the fixtures README.
+#[test]
+fn dive_metrics_equal_dive_0_13_1() {
+    let Some(dir) = dive_fixtures() else { return };
+    let expected_uwp = [
+        ("test-docker-image", 48.3491),
+        ("test-kaniko-image", 48.8450),
+    ];
+    for stem in [
+        "test-docker-image",
+        "test-kaniko-image",
+        "test-oci-gzip-image",
+        "test-oci-zstd-image",
+        "test-oci-uncompressed-image",
+        "test-oci-estargz-image",
+    ] {
+        let text = std::fs::read_to_string(dir.join(format!("dive-0.13.1-json/{stem}.json")))
+            .expect("json");
+        let want: Value = serde_json::from_str(&text).expect("json");
+        let a = analyze_image(
+            &Input::Path(dir.join(format!("{stem}.tar"))),
+            &Options::default(),
+        )
+        .expect("load");
+        let d = &a.report.dive;
+        // serde_json's default float parsing can be one ulp off; read the
+        // literal with std for an exact comparison.
+        let lit = text
+            .split("\"efficiencyScore\":")
+            .nth(1)
+            .expect("score")
+            .split([',', '\n', '}'])
+            .next()
+            .expect("lit");
+        let eff: f64 = lit.trim().parse().expect("f64");
+        assert_eq!(
+            d.efficiency.to_bits(),
+            eff.to_bits(),
+            "{stem}: efficiency {} vs {eff}",
+            d.efficiency
+        );
+        assert_eq!(
+            d.wasted_bytes,
+            want["image"]["inefficientBytes"].as_u64().expect("wasted"),
+            "{stem}"
+        );
+        let files: Vec<(String, u64, u64)> = d
+            .inefficient_files
+            .iter()
+            .map(|f| (f.path.display(), u64::from(f.count), f.wasted_bytes))
+            .collect();
+        let want_files: Vec<(String, u64, u64)> = want["image"]["fileReference"]
+            .as_array()
+            .expect("refs")
+            .iter()
+            .map(|f| {
+                (
+                    f["file"].as_str().expect("file").to_string(),
+                    f["count"].as_u64().expect("count"),
+                    f["sizeBytes"].as_u64().expect("size"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            files, want_files,
+            "{stem}: inefficient files, in dive's order"
+        );
+        match expected_uwp.iter().find(|(s, _)| *s == stem) {
+            Some((_, pct)) => {
+                let got = d.user_wasted_percent.expect("multi-layer");
+                assert_eq!(format!("{:.4}", got * 100.0), format!("{pct:.4}"), "{stem}");
+            }
+            None => assert_eq!(d.user_wasted_percent, None, "{stem}: one layer"),
+        }
+    }
+}
