@@ -52,6 +52,11 @@ pub struct Cli {
     #[arg(long)]
     pub verify: bool,
 
+    /// Extra or overriding waste rules (TOML, the shape of the built-in
+    /// `src/analyze/rules.toml`): add categories and patterns without code.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
     /// Never show the progress bar (it shows only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
@@ -68,6 +73,7 @@ pub struct Settings {
     pub input: Input,
     pub options: Options,
     pub json: Option<JsonTarget>,
+    pub rules_file: Option<PathBuf>,
     pub verify: bool,
     pub progress: bool,
 }
@@ -94,7 +100,9 @@ impl Cli {
                 index: IndexOptions {
                     verify: self.verify,
                 },
+                rules: None,
             },
+            rules_file: self.rules,
             json,
             verify: self.verify,
             progress: !self.no_progress,

@@ -28,6 +28,8 @@ pub struct Analysis {
 pub struct Options {
     pub load: LoadOptions,
     pub index: IndexOptions,
+    /// The path rules; `None` means the built-in table.
+    pub rules: Option<std::sync::Arc<analyze::rules::RuleSet>>,
 }
 
 /// Loads, indexes, merges and analyzes one image.
@@ -36,7 +38,17 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
     let (meta, mut layers) =
         archive::load(input, &opts.load, |stream| index_layer(stream, index_opts))?;
     let tree = merge(&mut layers);
-    let report = analyze::build_report(&meta, &layers, &tree);
+    let builtin;
+    let rules = match &opts.rules {
+        Some(r) => r.as_ref(),
+        None => {
+            builtin = analyze::rules::RuleSet::load(None).map_err(|e| {
+                LoadError::new("built-in rules", error::Problem::Archive(e.to_string()))
+            })?;
+            &builtin
+        }
+    };
+    let report = analyze::build_report(&meta, &layers, &tree, rules);
     Ok(Analysis {
         meta,
         layers,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 
+use ballast::analyze::rules::RuleSet;
 use ballast::archive::LoadProgress;
 use ballast::present;
 use cli::{Cli, JsonTarget};
@@ -20,6 +21,18 @@ const EXIT_UNANALYZABLE: u8 = 2;
 fn main() -> ExitCode {
     let settings = Cli::parse().into_settings();
     let mut options = settings.options.clone();
+    if let Some(path) = &settings.rules_file {
+        let loaded = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| RuleSet::load(Some(&text)).map_err(|e| e.to_string()));
+        match loaded {
+            Ok(set) => options.rules = Some(Arc::new(set)),
+            Err(e) => {
+                eprintln!("ballast: error: {}: {e}", path.display());
+                return ExitCode::from(EXIT_UNANALYZABLE);
+            }
+        }
+    }
     let load_progress = Arc::new(LoadProgress::default());
     options.load.progress = Some(Arc::clone(&load_progress));
     let display = progress::Display::start(&load_progress, settings.progress);

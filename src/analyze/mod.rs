@@ -2,7 +2,9 @@
 //! [`report::Report`]. Nothing here reads an archive or draws anything.
 
 pub mod dive;
+pub mod findings;
 pub mod report;
+pub mod rules;
 pub mod steps;
 
 use crate::archive::ImageMeta;
@@ -11,7 +13,7 @@ use crate::index::layer::{EntryKind, LayerIndex};
 use crate::index::tree::{MergedTree, ROOT};
 use report::{
     DirSize, DiveSection, ImageInfo, InefficientFileInfo, LayerInfo, PathBytes, Report,
-    SCHEMA_VERSION, StepInfo,
+    SCHEMA_VERSION, StepInfo, Suggestion, Summary,
 };
 
 /// How many directories the summary lists.
@@ -19,7 +21,12 @@ const LARGEST_DIRS: usize = 12;
 /// Deepest directory level the largest-directories list looks at.
 const LARGEST_DIRS_DEPTH: usize = 3;
 
-pub fn build_report(meta: &ImageMeta, layers: &[LayerIndex], tree: &MergedTree) -> Report {
+pub fn build_report(
+    meta: &ImageMeta,
+    layers: &[LayerIndex],
+    tree: &MergedTree,
+    rules: &rules::RuleSet,
+) -> Report {
     let history = meta.config.history().clone().unwrap_or_default();
     let map = steps::map_steps(&history, layers.len());
     let diff_ids = meta.config.rootfs().diff_ids();
@@ -107,6 +114,17 @@ pub fn build_report(meta: &ImageMeta, layers: &[LayerIndex], tree: &MergedTree) 
     };
     let (file_count, largest) = final_tree_summary(tree, layers, &sizes);
     let dive_metrics = dive::compute(&dive_input(layers));
+    let cx = findings::Context {
+        layers,
+        tree,
+        steps: &map.steps,
+        step_of_layer: &map.step_of_layer,
+        rules,
+        image_bytes: sizes.first().copied().unwrap_or(0),
+    };
+    let found = findings::find(&cx);
+    let summary = summarize(&found);
+    let suggestions = suggest(&found, &map.steps);
     Report {
         schema_version: SCHEMA_VERSION,
         image: ImageInfo {
@@ -125,6 +143,9 @@ pub fn build_report(meta: &ImageMeta, layers: &[LayerIndex], tree: &MergedTree) 
         steps,
         largest_directories: largest,
         dive: DiveSection::from(&dive_metrics),
+        findings: found,
+        summary,
+        suggestions,
         warnings,
     }
 }
@@ -228,4 +249,50 @@ impl From<&dive::DiveMetrics> for DiveSection {
                 .collect(),
         }
     }
+}
+
+fn summarize(found: &[findings::Finding]) -> Summary {
+    let mut by_category = std::collections::BTreeMap::new();
+    for f in found {
+        *by_category.entry(f.category.clone()).or_insert(0u64) += f.bytes;
+    }
+    Summary {
+        wasted_bytes: found.iter().map(|f| f.bytes).sum(),
+        reclaimable_bytes: findings::union_bytes(found),
+        by_category,
+    }
+}
+
+/// One entry per step with fixes, largest saving first: the list a user
+/// works through top to bottom.
+fn suggest(found: &[findings::Finding], steps: &[steps::Step]) -> Vec<Suggestion> {
+    let mut by_step: std::collections::BTreeMap<usize, Vec<&findings::Finding>> =
+        std::collections::BTreeMap::new();
+    for f in found {
+        if let Some(s) = f.step_index {
+            by_step.entry(s).or_default().push(f);
+        }
+    }
+    let mut out: Vec<Suggestion> = by_step
+        .into_iter()
+        .map(|(s, fs)| {
+            let mut fixes: Vec<String> = Vec::new();
+            for f in &fs {
+                if !fixes.contains(&f.suggestion) {
+                    fixes.push(f.suggestion.clone());
+                }
+            }
+            Suggestion {
+                step_index: s,
+                instruction: steps
+                    .get(s)
+                    .map(|st| st.instruction.clone())
+                    .unwrap_or_default(),
+                fixes,
+                bytes: findings::union_bytes(fs.iter().copied()),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.step_index.cmp(&b.step_index)));
+    out
 }

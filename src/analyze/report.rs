@@ -73,7 +73,30 @@ pub struct Report {
     /// included), so `.dive-ci` thresholds carry over. ballast's own,
     /// correct figures are in `summary` and `findings`.
     pub dive: DiveSection,
+    /// Largest first.
+    pub findings: Vec<crate::analyze::findings::Finding>,
+    pub summary: Summary,
+    pub suggestions: Vec<Suggestion>,
     pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Sum of every finding's bytes (a byte named by two findings counts
+    /// twice here; see `reclaimable_bytes`).
+    pub wasted_bytes: u64,
+    /// Bytes the findings' fixes would remove, each byte counted once.
+    pub reclaimable_bytes: u64,
+    pub by_category: std::collections::BTreeMap<String, u64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Suggestion {
+    pub step_index: usize,
+    pub instruction: String,
+    pub fixes: Vec<String>,
+    /// What this step's fixes save, each byte once.
+    pub bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -81,17 +81,36 @@ pub fn decoder<'a, R: Read + Send + 'a>(
                 STREAM_BUFFER,
                 stream,
             ));
-            Box::new(BufReader::with_capacity(STREAM_BUFFER, gz))
+            Box::new(BufReader::with_capacity(STREAM_BUFFER, Truncation(gz)))
         }
         Compression::Zstd => {
             let z = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(
                 STREAM_BUFFER,
                 stream,
             ))?;
-            Box::new(BufReader::with_capacity(STREAM_BUFFER, z))
+            Box::new(BufReader::with_capacity(STREAM_BUFFER, Truncation(z)))
         }
     };
     Ok((out, kind))
+}
+
+/// Names a compressed stream that ends early as truncated, the word a cut
+/// tar stream gets too, rather than the decoder's own jargon.
+struct Truncation<R>(R);
+
+impl<R: Read> Read for Truncation<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("compressed stream is truncated ({e})"),
+                )
+            } else {
+                e
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -125,5 +144,20 @@ mod tests {
         let (mut r, _) = decoder(Cursor::new(blob)).unwrap();
         let mut out = Vec::new();
         assert!(r.read_to_end(&mut out).is_err());
+    }
+
+    #[test]
+    fn cut_compressed_streams_say_truncated() {
+        let plain: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&plain).unwrap();
+        let gz = gz.finish().unwrap();
+        let zs = zstd::encode_all(&plain[..], 1).unwrap();
+        for blob in [gz, zs] {
+            let cut = blob[..blob.len() * 7 / 10].to_vec();
+            let (mut r, _) = decoder(Cursor::new(cut)).unwrap();
+            let err = r.read_to_end(&mut Vec::new()).unwrap_err();
+            assert!(err.to_string().contains("truncated"), "{err}");
+        }
     }
 }

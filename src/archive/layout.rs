@@ -145,6 +145,17 @@ fn resolve_docker(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Pr
     if entries.is_empty() {
         return Err(Problem::NotAnImage("manifest.json lists no images".into()));
     }
+    // Reading is confined to the archive anyway; this names the problem.
+    for e in &entries {
+        if let Some(name) = std::iter::once(&e.config)
+            .chain(&e.layers)
+            .find(|n| escapes_root(n))
+        {
+            return Err(Problem::Archive(format!(
+                "manifest.json names {name}, which points outside the archive"
+            )));
+        }
+    }
     let label = |i: usize, e: &DockerEntry| -> String {
         match e.repo_tags.as_deref() {
             Some([first, ..]) => first.clone(),
@@ -236,6 +247,11 @@ fn is_hex64(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Whether a name climbs above the archive's root with `..`.
+fn escapes_root(name: &str) -> bool {
+    crate::index::path::normalize_into(name.as_bytes(), &mut Vec::new()).escaped_root
+}
+
 pub fn normalize_name(name: &str) -> String {
     let mut out = Vec::new();
     crate::index::path::normalize_into(name.as_bytes(), &mut out);
@@ -247,6 +263,7 @@ fn blob_name(d: &Descriptor) -> String {
     format!("blobs/{}/{}", digest.algorithm(), digest.digest())
 }
 
+#[derive(Clone)]
 struct Candidate {
     manifest: Descriptor,
     names: Vec<String>,
@@ -254,74 +271,134 @@ struct Candidate {
 }
 
 const INDEX_DEPTH_LIMIT: usize = 4;
+/// Manifest descriptors looked at across all indexes; real layouts list a
+/// handful per platform.
+const CANDIDATE_LIMIT: usize = 100_000;
+
+/// Walks nested image indexes. Each index blob is read once however often
+/// it is listed, the same manifest listed twice is one candidate, an index
+/// that contains itself is refused, and the total work is capped, so a
+/// hostile layout can neither loop nor fan out exponentially.
+struct IndexWalk<'a> {
+    files: &'a dyn MetaFiles,
+    expanded: HashMap<String, Vec<Candidate>>,
+    /// Blob names of the indexes being expanded, outermost first.
+    ancestors: Vec<String>,
+    budget: usize,
+}
+
+impl IndexWalk<'_> {
+    fn manifests(&mut self, owner: &str, listed: &[Descriptor]) -> Result<Vec<Candidate>, Problem> {
+        let mut out: Vec<Candidate> = Vec::new();
+        let mut slot: HashMap<(String, Option<String>), usize> = HashMap::new();
+        for d in listed {
+            let mut names = Vec::new();
+            if let Some(ann) = d.annotations() {
+                if ann.get("vnd.docker.reference.type").map(String::as_str)
+                    == Some("attestation-manifest")
+                {
+                    continue;
+                }
+                for key in [
+                    "io.containerd.image.name",
+                    "org.opencontainers.image.ref.name",
+                ] {
+                    if let Some(v) = ann.get(key)
+                        && !names.contains(v)
+                    {
+                        names.push(v.clone());
+                    }
+                }
+            }
+            let mt = d.media_type().to_string();
+            let found = if mt.contains("index") || mt.contains("manifest.list") {
+                self.nested(owner, d)?
+            } else {
+                let platform = d.platform().as_ref().map(|p| {
+                    let mut s = format!("{}/{}", p.os(), p.architecture());
+                    if let Some(v) = p.variant() {
+                        s.push('/');
+                        s.push_str(v);
+                    }
+                    s
+                });
+                if platform.as_deref() == Some("unknown/unknown") {
+                    continue;
+                }
+                vec![Candidate {
+                    manifest: d.clone(),
+                    names: Vec::new(),
+                    platform,
+                }]
+            };
+            for c in found {
+                self.budget = self.budget.checked_sub(1).ok_or_else(|| {
+                    Problem::Archive(format!(
+                        "image indexes list more than {CANDIDATE_LIMIT} manifests"
+                    ))
+                })?;
+                let key = (c.manifest.digest().to_string(), c.platform.clone());
+                let i = *slot.entry(key).or_insert_with(|| {
+                    out.push(Candidate {
+                        names: Vec::new(),
+                        ..c.clone()
+                    });
+                    out.len() - 1
+                });
+                // The outer descriptor's names come first, as they did when
+                // the walk was a plain descent.
+                for n in names.iter().chain(&c.names) {
+                    if !out[i].names.contains(n) {
+                        out[i].names.push(n.clone());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn nested(&mut self, owner: &str, d: &Descriptor) -> Result<Vec<Candidate>, Problem> {
+        let name = blob_name(d);
+        if let Some(done) = self.expanded.get(&name) {
+            return Ok(done.clone());
+        }
+        if self.ancestors.contains(&name) {
+            return Err(Problem::Archive(format!(
+                "image index {name} lists itself (a cycle)"
+            )));
+        }
+        if self.ancestors.len() >= INDEX_DEPTH_LIMIT {
+            return Err(Problem::Archive(format!(
+                "image indexes nest deeper than {INDEX_DEPTH_LIMIT} levels"
+            )));
+        }
+        if !self.files.exists(&name) {
+            return Err(Problem::MissingBlob {
+                what: owner.to_string(),
+                name,
+            });
+        }
+        let index: ImageIndex =
+            parse_json(&self.files.read(&name)?, &format!("image index {name}"))?;
+        self.ancestors.push(name.clone());
+        let found = self.manifests(&format!("image index {name}"), index.manifests());
+        self.ancestors.pop();
+        let found = found?;
+        self.expanded.insert(name, found.clone());
+        Ok(found)
+    }
+}
 
 fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Problem> {
     let bytes = files.read("index.json")?;
     let index: ImageIndex = parse_json(&bytes, "index.json")?;
-    let mut candidates = Vec::new();
-    // Explicit stack: nested indexes are followed to a fixed depth only.
-    let mut stack: Vec<(Descriptor, Vec<String>, usize)> = index
-        .manifests()
-        .iter()
-        .map(|d| (d.clone(), Vec::new(), 0))
-        .collect();
-    stack.reverse();
-    while let Some((d, mut names, depth)) = stack.pop() {
-        if let Some(ann) = d.annotations() {
-            if ann.get("vnd.docker.reference.type").map(String::as_str)
-                == Some("attestation-manifest")
-            {
-                continue;
-            }
-            for key in [
-                "io.containerd.image.name",
-                "org.opencontainers.image.ref.name",
-            ] {
-                if let Some(v) = ann.get(key)
-                    && !names.contains(v)
-                {
-                    names.push(v.clone());
-                }
-            }
-        }
-        let mt = d.media_type().to_string();
-        if mt.contains("index") || mt.contains("manifest.list") {
-            if depth >= INDEX_DEPTH_LIMIT {
-                return Err(Problem::Archive(format!(
-                    "image indexes nest deeper than {INDEX_DEPTH_LIMIT} levels"
-                )));
-            }
-            let name = blob_name(&d);
-            if !files.exists(&name) {
-                return Err(Problem::MissingBlob {
-                    what: "index.json".into(),
-                    name,
-                });
-            }
-            let nested: ImageIndex =
-                parse_json(&files.read(&name)?, &format!("image index {name}"))?;
-            for child in nested.manifests().iter().rev() {
-                stack.push((child.clone(), names.clone(), depth + 1));
-            }
-            continue;
-        }
-        let platform = d.platform().as_ref().map(|p| {
-            let mut s = format!("{}/{}", p.os(), p.architecture());
-            if let Some(v) = p.variant() {
-                s.push('/');
-                s.push_str(v);
-            }
-            s
-        });
-        if platform.as_deref() == Some("unknown/unknown") {
-            continue;
-        }
-        candidates.push(Candidate {
-            manifest: d,
-            names,
-            platform,
-        });
-    }
+    let mut walk = IndexWalk {
+        files,
+        expanded: HashMap::new(),
+        ancestors: Vec::new(),
+        budget: CANDIDATE_LIMIT,
+    };
+    let mut candidates = walk.manifests("index.json", index.manifests())?;
     if candidates.is_empty() {
         return Err(Problem::NotAnImage(
             "index.json lists no image manifests".into(),

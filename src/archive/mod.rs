@@ -307,15 +307,18 @@ where
     });
     let counted = Counting::new(raw, on_read);
     let (mut stream, comp) = decompress::decoder(counted).map_err(Problem::Io)?;
-    let t = index(&mut *stream).map_err(|e| {
-        let what = match comp {
-            Compression::Gzip => "gzip layer: ",
-            Compression::Zstd => "zstd layer: ",
-            Compression::None => "",
-        };
-        Problem::Archive(format!("{what}{e}"))
-    })?;
+    let t =
+        index(&mut *stream).map_err(|e| Problem::Archive(format!("{}{e}", layer_prefix(comp))))?;
     Ok((t, comp))
+}
+
+/// How a layer's error starts, so the reader knows which stream broke.
+fn layer_prefix(comp: Compression) -> &'static str {
+    match comp {
+        Compression::Gzip => "gzip layer: ",
+        Compression::Zstd => "zstd layer: ",
+        Compression::None => "",
+    }
 }
 
 /// Where an entry's data lies in a seekable outer tar.
@@ -587,7 +590,15 @@ where
                 }
             }
         }
-        if (looks_like_json(&head[..got]) || name == "oci-layout") && size <= META_LIMIT {
+        // The layout's own files are metadata whatever they hold, so a
+        // broken index.json is reported as such, not taken for a layer.
+        let known_meta = matches!(name.as_str(), "manifest.json" | "index.json" | "oci-layout");
+        if known_meta && size > META_LIMIT {
+            return Err(err(Problem::Archive(format!(
+                "{name} is {size} bytes, too large for metadata"
+            ))));
+        }
+        if (looks_like_json(&head[..got]) || known_meta) && size <= META_LIMIT {
             meta_bytes += size;
             if meta_bytes > 4 * META_LIMIT {
                 return Err(err(Problem::Archive(
@@ -614,7 +625,7 @@ where
             .and_then(|(mut stream, comp)| {
                 index(&mut *stream)
                     .map(|t| (t, comp, size))
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| format!("{}{e}", layer_prefix(comp)))
             });
         if let Some(p) = &opts.progress {
             p.layers_done.fetch_add(1, Ordering::Relaxed);

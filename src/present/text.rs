@@ -98,6 +98,7 @@ pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "{:>11}  {}", human(d.size_bytes), d.path.display())?;
         }
     }
+    write_findings(r, out)?;
     writeln!(out)?;
     write_dive(r, out)?;
     if !r.warnings.is_empty() {
@@ -108,6 +109,97 @@ pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Findings shown in the summary; the rest are in `--json`.
+const TOP_FINDINGS: usize = 15;
+
+fn write_findings(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let s = &r.summary;
+    writeln!(out)?;
+    if r.findings.is_empty() {
+        writeln!(out, "Waste: none found")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Waste: {} reclaimable ({} of the final image)",
+        human(s.reclaimable_bytes),
+        percent(s.reclaimable_bytes, r.image.final_size_bytes)
+    )?;
+    let cats: Vec<String> = s
+        .by_category
+        .iter()
+        .filter(|(_, b)| **b > 0)
+        .map(|(c, b)| format!("{c} {}", human(*b)))
+        .collect();
+    if !cats.is_empty() {
+        writeln!(out, "  by category: {}", cats.join(", "))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Top findings")?;
+    for f in r.findings.iter().take(TOP_FINDINGS) {
+        let step = f
+            .step_index
+            .map_or_else(|| "-".to_string(), |s| s.to_string());
+        let size = if f.bytes > 0 {
+            human(f.bytes)
+        } else {
+            "-".to_string()
+        };
+        writeln!(
+            out,
+            "{size:>11}  step {step:>3}  [{}] {}",
+            f.category,
+            one_line(&f.message)
+        )?;
+        if let Some(p) = f.paths.first() {
+            let more = if f.path_count > 1 {
+                format!(" (+{} more)", f.path_count - 1)
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "{:>22}{}{more}",
+                "",
+                ellipsize_middle(&p.display(), INSTRUCTION_WIDTH)
+            )?;
+        }
+    }
+    if r.findings.len() > TOP_FINDINGS {
+        writeln!(
+            out,
+            "  … {} more in --json",
+            r.findings.len() - TOP_FINDINGS
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "What to change, step by step")?;
+    for sg in &r.suggestions {
+        let size = if sg.bytes > 0 {
+            format!("saves {}", human(sg.bytes))
+        } else {
+            "no size change".to_string()
+        };
+        writeln!(
+            out,
+            "  step {:>3}  {}  ({size})",
+            sg.step_index,
+            ellipsize_middle(&one_line(&sg.instruction), INSTRUCTION_WIDTH)
+        )?;
+        for fix in &sg.fixes {
+            writeln!(out, "            - {}", one_line(fix))?;
+        }
+    }
+    Ok(())
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0 %".into();
+    }
+    format!("{:.1} %", part as f64 * 100.0 / whole as f64)
 }
 
 /// dive's own CI wording and layout, so the figures read the same.

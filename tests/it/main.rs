@@ -5,8 +5,14 @@
 //!   `../shared` is absent).
 //! - `formats`: one image saved in every format gives one answer.
 //! - `errors`: broken input gives exit 2 and one clear line.
+//! - `findings`: planted mistakes are found, attributed and sized; clean
+//!   images stay quiet; user rules add categories.
+//! - `hostile`: the hostile corpus (`tests/hostile/`): clean errors, no
+//!   hangs, correct trees; big cases behind `BALLAST_BIG_TESTS=1`.
 
 mod dive_fixtures;
 mod errors;
+mod findings;
 mod formats;
+mod hostile;
 mod util;

@@ -1,0 +1,658 @@
+//! Findings: where the dead weight is, the step that put it there, and the
+//! fix. Three sources, each one pass:
+//!
+//! - the version history of every path: bytes a later layer deleted
+//!   (`deleted-later`), replaced (`overwritten`) or re-added unchanged to
+//!   alter mode or owner (`metadata-copy`) still ship in the lower layer;
+//! - the final tree: path rules from the rule table (caches, build tooling,
+//!   junk) and identical content at several paths (`duplicate-content`);
+//! - the steps' instructions: dependency installs after `COPY .`
+//!   (`build-order`) and unpinned installs (`reproducibility`).
+//!
+//! Every finding carries the items it covers, so totals can count each byte
+//! once however many findings name it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::report::PathBytes;
+use super::rules::RuleSet;
+use super::steps::Step;
+use crate::index::layer::{EntryKind, LayerIndex};
+use crate::index::tree::{MergedTree, NodeId, ROOT, Version};
+
+/// Paths listed per finding; the rest are counted in `path_count`.
+const MAX_PATHS: usize = 10;
+/// Smaller files are never reported as duplicates.
+const MIN_DUPLICATE_BYTES: u64 = 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub category: String,
+    pub severity: Severity,
+    /// What acting on the finding saves in the image, each byte once.
+    pub bytes: u64,
+    pub layer_index: Option<usize>,
+    pub step_index: Option<usize>,
+    /// The largest paths first, at most ten.
+    pub paths: Vec<PathBytes>,
+    pub path_count: usize,
+    pub message: String,
+    pub suggestion: String,
+    /// What the bytes are, for de-duplicated totals; not serialized.
+    #[serde(skip)]
+    pub items: Vec<Item>,
+}
+
+/// One thing a finding counts: a superseded version, or a file of the final
+/// tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Item {
+    Version(u32, u64),
+    Node(NodeId, u64),
+}
+
+impl Item {
+    pub fn bytes(self) -> u64 {
+        match self {
+            Item::Version(_, b) | Item::Node(_, b) => b,
+        }
+    }
+}
+
+pub struct Context<'a> {
+    pub layers: &'a [LayerIndex],
+    pub tree: &'a MergedTree,
+    pub steps: &'a [Step],
+    pub step_of_layer: &'a [usize],
+    pub rules: &'a RuleSet,
+    /// The final image's content bytes, for severities.
+    pub image_bytes: u64,
+}
+
+impl Context<'_> {
+    fn step(&self, layer: usize) -> Option<&Step> {
+        self.step_of_layer
+            .get(layer)
+            .and_then(|&s| self.steps.get(s))
+    }
+    fn step_label(&self, layer: usize) -> String {
+        match self.step(layer) {
+            Some(s) => format!(
+                "step {} ({})",
+                s.index,
+                crate::present::text::ellipsize_middle(&s.instruction, 60)
+            ),
+            None => format!("layer {layer}"),
+        }
+    }
+    fn severity(&self, bytes: u64) -> Severity {
+        let share = if self.image_bytes == 0 {
+            0.0
+        } else {
+            bytes as f64 / self.image_bytes as f64
+        };
+        if bytes >= 100_000_000 || share >= 0.10 {
+            Severity::High
+        } else if bytes >= 10_000_000 || share >= 0.01 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    }
+}
+
+/// A group of items on its way to becoming a finding.
+struct Group {
+    items: Vec<(Item, NodeId)>,
+}
+
+impl Group {
+    fn bytes(&self) -> u64 {
+        self.items.iter().map(|(i, _)| i.bytes()).sum()
+    }
+}
+
+fn finish(
+    cx: &Context<'_>,
+    rule: &str,
+    category: &str,
+    layer: usize,
+    mut g: Group,
+    message: String,
+    suggestion: String,
+) -> Finding {
+    g.items
+        .sort_by(|a, b| b.0.bytes().cmp(&a.0.bytes()).then(a.1.cmp(&b.1)));
+    let bytes = g.bytes();
+    let paths = g
+        .items
+        .iter()
+        .take(MAX_PATHS)
+        .map(|(_, n)| PathBytes::from_relative(&cx.tree.path(*n)))
+        .collect();
+    Finding {
+        rule: rule.to_string(),
+        category: category.to_string(),
+        severity: cx.severity(bytes),
+        bytes,
+        layer_index: Some(layer),
+        step_index: cx.step_of_layer.get(layer).copied(),
+        paths,
+        path_count: g.items.len(),
+        message,
+        suggestion,
+        items: g.items.into_iter().map(|(i, _)| i).collect(),
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+fn file_size(cx: &Context<'_>, v: &Version) -> Option<u64> {
+    let e = &cx.layers[v.layer as usize].entries[v.entry_index()?];
+    (e.kind == EntryKind::File && e.size > 0).then_some(e.size)
+}
+
+/// Superseded versions: every byte a lower layer ships that the final image
+/// does not show.
+fn superseded(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
+    enum Kind {
+        Deleted,
+        Overwritten,
+        MetadataCopy,
+    }
+    // (kind, layer the bytes are attributed to, the other layer) → items
+    let mut groups: BTreeMap<(Kind, usize, usize), Group> = BTreeMap::new();
+    let versions = cx.tree.versions();
+    for (vi, older) in versions.iter().enumerate() {
+        if !older.present {
+            continue;
+        }
+        let Some(size) = file_size(cx, older) else {
+            continue;
+        };
+        // The version that replaced this one is the one whose `prev` it is;
+        // versions are pushed in layer order, so scan the node's history.
+        let Some(newer) = cx
+            .tree
+            .history(older.node)
+            .take_while(|v| v.layer > older.layer)
+            .last()
+        else {
+            continue;
+        };
+        let item = (
+            Item::Version(u32::try_from(vi).unwrap_or(u32::MAX), size),
+            older.node,
+        );
+        let key = if !newer.present {
+            (Kind::Deleted, older.layer as usize, newer.layer as usize)
+        } else {
+            let same = newer
+                .entry_index()
+                .map(|i| &cx.layers[newer.layer as usize].entries[i])
+                .is_some_and(|e| {
+                    e.kind == EntryKind::File
+                        && e.hash
+                            == cx.layers[older.layer as usize].entries[older.entry as usize].hash
+                });
+            if same {
+                (
+                    Kind::MetadataCopy,
+                    newer.layer as usize,
+                    older.layer as usize,
+                )
+            } else {
+                (
+                    Kind::Overwritten,
+                    older.layer as usize,
+                    newer.layer as usize,
+                )
+            }
+        };
+        groups
+            .entry(key)
+            .or_insert_with(|| Group { items: Vec::new() })
+            .items
+            .push(item);
+    }
+    for ((kind, layer, other), g) in groups {
+        let n = g.items.len();
+        let (rule, category, message, suggestion) = match kind {
+            Kind::Deleted => (
+                "deleted-later",
+                "deleted-later",
+                format!(
+                    "{} added here {} deleted by {}, but still {} in this layer",
+                    plural(n, "file", "files"),
+                    if n == 1 { "is" } else { "are" },
+                    cx.step_label(other),
+                    if n == 1 { "ships" } else { "ship" }
+                ),
+                "Remove them in the same RUN that creates them (`… && rm -rf …`), or produce them in a build stage / cache mount so they never reach a layer".to_string(),
+            ),
+            Kind::Overwritten => (
+                "overwritten",
+                "overwritten",
+                format!(
+                    "{} added here {} replaced by {}; the first version still ships",
+                    plural(n, "file", "files"),
+                    if n == 1 { "is" } else { "are" },
+                    cx.step_label(other)
+                ),
+                format!("Write the final version in one step: fold the change made by {} into this step", cx.step_label(other)),
+            ),
+            Kind::MetadataCopy => (
+                "metadata-copy",
+                "metadata-copy",
+                format!(
+                    "this step re-adds {} with identical content (only mode, owner or timestamp changed), storing {} again",
+                    plural(n, "file", "files"),
+                    if n == 1 { "it" } else { "them" }
+                ),
+                format!(
+                    "Set owner and mode where the files are created: `COPY --chown=UID:GID --chmod=MODE …` in {}, or chmod/chown in the same RUN that wrote them",
+                    cx.step_label(other)
+                ),
+            ),
+        };
+        out.push(finish(cx, rule, category, layer, g, message, suggestion));
+    }
+}
+
+/// The layer where a file's current content first arrived: a later
+/// `chmod`/`chown` copy is its own finding, and the fix for what the content
+/// is belongs to the step that wrote it.
+fn origin_layer(cx: &Context<'_>, node: NodeId, current: &Version, hash: u128) -> usize {
+    let mut layer = current.layer as usize;
+    for v in cx
+        .tree
+        .history(node)
+        .skip_while(|v| v.layer > current.layer)
+        .skip(1)
+    {
+        let same = v.present
+            && v.entry_index()
+                .map(|i| &cx.layers[v.layer as usize].entries[i])
+                .is_some_and(|e| e.kind == EntryKind::File && e.hash == hash);
+        if !same {
+            break;
+        }
+        layer = v.layer as usize;
+    }
+    layer
+}
+
+/// One walk of the final tree: rule matches and duplicate content.
+fn final_tree(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let Some(last) = cx.layers.len().checked_sub(1) else {
+        return;
+    };
+    let mut by_rule: BTreeMap<(usize, usize), Group> = BTreeMap::new();
+    let mut by_hash: HashMap<u128, Vec<(usize, NodeId, u64)>> = HashMap::new();
+    let mut path: Vec<u8> = Vec::new();
+    let mut matched = Vec::new();
+    let mut stack: Vec<(NodeId, usize)> = vec![(ROOT, 0)];
+    while let Some((id, parent_len)) = stack.pop() {
+        path.truncate(parent_len);
+        if id != ROOT {
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(cx.tree.name(id));
+        }
+        let here = path.len();
+        for c in cx.tree.children(id) {
+            let Some(st) = cx.tree.state_at(cx.layers, c, last) else {
+                continue;
+            };
+            match st.entry {
+                Some(e) if e.kind == EntryKind::File => {
+                    let layer = origin_layer(cx, c, st.version, e.hash);
+                    if !path.is_empty() {
+                        path.push(b'/');
+                    }
+                    path.extend_from_slice(cx.tree.name(c));
+                    cx.rules.matching(&path, &mut matched);
+                    path.truncate(here);
+                    for &r in &matched {
+                        let rule = &cx.rules.rules[r];
+                        if !rule.only_after.is_empty() {
+                            let instr = cx.step(layer).map_or("", |s| s.instruction.as_str());
+                            if !rule
+                                .only_after
+                                .iter()
+                                .any(|w| instr.starts_with(w.as_str()))
+                            {
+                                continue;
+                            }
+                        }
+                        by_rule
+                            .entry((r, layer))
+                            .or_insert_with(|| Group { items: Vec::new() })
+                            .items
+                            .push((Item::Node(c, e.size), c));
+                    }
+                    if e.size >= MIN_DUPLICATE_BYTES {
+                        by_hash.entry(e.hash).or_default().push((layer, c, e.size));
+                    }
+                }
+                Some(e) if e.kind != EntryKind::Dir => {}
+                _ => stack.push((c, here)),
+            }
+        }
+    }
+    for ((r, layer), g) in by_rule {
+        let rule = &cx.rules.rules[r];
+        if g.bytes() == 0 || g.bytes() < rule.min_bytes {
+            continue;
+        }
+        let message = format!(
+            "{} ({})",
+            rule.message,
+            plural(g.items.len(), "file", "files")
+        );
+        out.push(finish(
+            cx,
+            &rule.id,
+            &rule.category,
+            layer,
+            g,
+            message,
+            rule.suggestion.clone(),
+        ));
+    }
+    duplicates(cx, by_hash, out);
+}
+
+fn duplicates(
+    cx: &Context<'_>,
+    by_hash: HashMap<u128, Vec<(usize, NodeId, u64)>>,
+    out: &mut Vec<Finding>,
+) {
+    let mut groups: Vec<Vec<(usize, NodeId, u64)>> =
+        by_hash.into_values().filter(|v| v.len() > 1).collect();
+    for g in &mut groups {
+        g.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| cx.tree.path(a.1).cmp(&cx.tree.path(b.1)))
+        });
+    }
+    groups.sort_by(|a, b| {
+        (b[0].2 * (b.len() as u64 - 1))
+            .cmp(&(a[0].2 * (a.len() as u64 - 1)))
+            .then(a[0].1.cmp(&b[0].1))
+    });
+    for g in groups {
+        let original = g[0].1;
+        let original_path = PathBytes::from_relative(&cx.tree.path(original));
+        // One finding per layer that added extra copies: that step is the fix.
+        let mut per_layer: BTreeMap<usize, Vec<(usize, NodeId, u64)>> = BTreeMap::new();
+        for &copy in &g[1..] {
+            per_layer.entry(copy.0).or_default().push(copy);
+        }
+        for (layer, copies) in per_layer {
+            let n = copies.len();
+            let size = copies[0].2;
+            let f = finish(
+                cx,
+                "duplicate-content",
+                "duplicate-content",
+                layer,
+                Group {
+                    items: copies
+                        .iter()
+                        .map(|&(_, c, s)| (Item::Node(c, s), c))
+                        .collect(),
+                },
+                format!(
+                    "{} of {} ({}), {} copies in the final image",
+                    plural(n, "identical copy", "identical copies"),
+                    original_path.display(),
+                    crate::present::text::human(size),
+                    g.len()
+                ),
+                format!(
+                    "Keep one copy: reference {} (a symlink, or pass its path) instead of copying it",
+                    original_path.display()
+                ),
+            );
+            out.push(f);
+        }
+    }
+}
+
+const INSTALL_WORDS: [&str; 9] = [
+    "pip install -r",
+    "pip3 install -r",
+    "pip install .",
+    "pip install -e",
+    "poetry install",
+    "npm install",
+    "npm ci",
+    "yarn install",
+    "uv sync",
+];
+
+/// Steps that copy the whole build context.
+fn copies_whole_context(s: &Step) -> bool {
+    let i = s.instruction.as_str();
+    (i.starts_with("COPY ") || i.starts_with("ADD "))
+        && (i.starts_with("COPY . ")
+            || i.starts_with("ADD . ")
+            || i.starts_with("COPY ./ ")
+            || i.contains(" dir:"))
+}
+
+/// Unpinned package installs and dependency installs after `COPY .`.
+fn from_history(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let mut copied_context: Option<&Step> = None;
+    for s in cx.steps {
+        if copies_whole_context(s) && copied_context.is_none() {
+            copied_context = Some(s);
+        }
+        let instr = s.instruction.as_str();
+        if !instr.starts_with("RUN ") {
+            continue;
+        }
+        if let Some(c) = copied_context
+            && INSTALL_WORDS.iter().any(|w| instr.contains(w))
+        {
+            out.push(Finding {
+                rule: "copy-before-install".into(),
+                category: "build-order".into(),
+                severity: Severity::Info,
+                bytes: 0,
+                layer_index: s.layer_index,
+                step_index: Some(s.index),
+                paths: Vec::new(),
+                path_count: 0,
+                message: format!(
+                    "dependencies are installed after step {} copies the whole build context, so every code change reinstalls them",
+                    c.index
+                ),
+                suggestion: "COPY the dependency files first (requirements.txt / pyproject.toml / package*.json), install, then COPY the rest".into(),
+                items: Vec::new(),
+            });
+        }
+        let unpinned = unpinned_packages(instr);
+        if !unpinned.is_empty() {
+            out.push(Finding {
+                rule: "unpinned-install".into(),
+                category: "reproducibility".into(),
+                severity: Severity::Info,
+                bytes: 0,
+                layer_index: s.layer_index,
+                step_index: Some(s.index),
+                paths: Vec::new(),
+                path_count: 0,
+                message: format!("packages installed without a pinned version: {}", unpinned.join(", ")),
+                suggestion: "Pin versions (`pip install pkg==1.2.3`, `apt-get install pkg=1.2-3`) or install from a lock file, so rebuilds give the same image".into(),
+                items: Vec::new(),
+            });
+        }
+    }
+}
+
+/// Package names in `pip install` / `apt-get install` commands that carry
+/// no version.
+pub fn unpinned_packages(instr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for cmd in instr.split(['&', ';', '|']) {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        let Some(pos) = words.windows(2).position(|w| {
+            matches!(w[0], "pip" | "pip3" | "apt-get" | "apt" | "conda" | "mamba") || w[0].ends_with("/pip")
+        } && w[1] == "install")
+        .or_else(|| words.windows(3).position(|w| w[0].starts_with("python") && w[1] == "-m" && w[2] == "pip").map(|p| p + 1)) else {
+            continue;
+        };
+        let manager = words[pos];
+        let pinned_sep = if manager.contains("apt") || manager == "conda" || manager == "mamba" {
+            "="
+        } else {
+            "=="
+        };
+        let mut skip_next = false;
+        for w in words.iter().skip(pos + 2) {
+            if skip_next {
+                skip_next = false;
+                continue;
+            }
+            if w.starts_with('-') {
+                // Options that take a value: the value is not a package.
+                skip_next = matches!(
+                    *w,
+                    "-r" | "-c"
+                        | "-e"
+                        | "--requirement"
+                        | "--constraint"
+                        | "-i"
+                        | "--index-url"
+                        | "--extra-index-url"
+                        | "-t"
+                        | "--target"
+                        | "-f"
+                        | "--find-links"
+                        | "-o"
+                );
+                continue;
+            }
+            let w = w.trim_matches(|c| c == '"' || c == '\'');
+            if w.is_empty()
+                || w.contains('/')
+                || w.starts_with('.')
+                || w.contains("://")
+                || w.ends_with(".whl")
+            {
+                continue;
+            }
+            let pinned = w.contains(pinned_sep)
+                || w.contains("===")
+                || (pinned_sep == "==" && (w.contains("~=") || w.contains("<") || w.contains(">")));
+            if !pinned && w != "pip" && w != "setuptools" && w != "wheel" {
+                out.push(w.to_string());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// All findings, largest first.
+pub fn find(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    superseded(cx, &mut out);
+    final_tree(cx, &mut out);
+    from_history(cx, &mut out);
+    out.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then(a.step_index.cmp(&b.step_index))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.paths.cmp(&b.paths))
+    });
+    out
+}
+
+/// Bytes of the union of the findings' items: nothing counted twice.
+pub fn union_bytes<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> u64 {
+    let mut seen = HashSet::new();
+    let mut total = 0u64;
+    for f in findings {
+        for &item in &f.items {
+            let key = match item {
+                Item::Version(v, _) => (0u8, u64::from(v)),
+                Item::Node(n, _) => (1u8, u64::from(n)),
+            };
+            if seen.insert(key) {
+                total += item.bytes();
+            }
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpinned_installs_are_named() {
+        assert_eq!(
+            unpinned_packages("RUN pip install torch numpy==1.26.4"),
+            ["torch"]
+        );
+        assert_eq!(
+            unpinned_packages("RUN apt-get update && apt-get install -y gcc make=4.3-4.1"),
+            ["gcc"]
+        );
+        assert!(unpinned_packages("RUN pip install -r requirements.txt").is_empty());
+        assert!(unpinned_packages("RUN pip install --no-cache-dir -e .").is_empty());
+        assert_eq!(
+            unpinned_packages("RUN python -m pip install 'requests>=2'"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            unpinned_packages("RUN python3 -m pip install flask"),
+            ["flask"]
+        );
+        assert!(
+            unpinned_packages("RUN echo pip install x").is_empty()
+                || unpinned_packages("RUN echo pip install x") == ["x"]
+        );
+    }
+
+    #[test]
+    fn whole_context_copies_are_recognized() {
+        let step = |i: &str| Step {
+            index: 0,
+            created_by: String::new(),
+            instruction: i.into(),
+            empty_layer: false,
+            layer_index: Some(0),
+        };
+        assert!(copies_whole_context(&step("COPY . /app")));
+        assert!(copies_whole_context(&step("COPY dir:5b80 in /app/")));
+        assert!(!copies_whole_context(&step("COPY requirements.txt /app/")));
+        assert!(!copies_whole_context(&step("COPY file:0cde in /models/m")));
+    }
+}
