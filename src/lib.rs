@@ -30,6 +30,9 @@ pub struct Options {
     pub index: IndexOptions,
     /// The path rules; `None` means the built-in table.
     pub rules: Option<std::sync::Arc<analyze::rules::RuleSet>>,
+    pub budgets: analyze::budget::Budgets,
+    /// Put every layer's changed paths in the report (`--json-files`).
+    pub layer_files: bool,
 }
 
 /// Loads, indexes, merges and analyzes one image.
@@ -48,7 +51,11 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
             &builtin
         }
     };
-    let report = analyze::build_report(&meta, &layers, &tree, rules);
+    let mut report = analyze::build_report(&meta, &layers, &tree, rules);
+    if opts.layer_files {
+        analyze::add_layer_files(&mut report, &layers, &tree);
+    }
+    report.budget = analyze::budget::evaluate(&report, &opts.budgets);
     Ok(Analysis {
         meta,
         layers,

@@ -1,38 +1,35 @@
 //! The `ballast` binary: parse flags, run the pipeline, present, and map the
-//! outcome to an exit code: 0 analyzed, 1 over budget, 2 could not analyze.
+//! outcome to an exit code: 0 analyzed and within budget, 1 over budget,
+//! 2 could not analyze.
 
 mod cli;
 mod progress;
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
 
-use ballast::analyze::rules::RuleSet;
+use ballast::Analysis;
 use ballast::archive::LoadProgress;
 use ballast::present;
-use cli::{Cli, JsonTarget};
+use ballast::present::text::Paint;
+use cli::{Cli, Format, JsonTarget, Settings};
 
+const EXIT_OVER_BUDGET: u8 = 1;
 const EXIT_UNANALYZABLE: u8 = 2;
 
 fn main() -> ExitCode {
-    let settings = Cli::parse().into_settings();
-    let mut options = settings.options.clone();
-    if let Some(path) = &settings.rules_file {
-        let loaded = std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| RuleSet::load(Some(&text)).map_err(|e| e.to_string()));
-        match loaded {
-            Ok(set) => options.rules = Some(Arc::new(set)),
-            Err(e) => {
-                eprintln!("ballast: error: {}: {e}", path.display());
-                return ExitCode::from(EXIT_UNANALYZABLE);
-            }
+    let settings = match Cli::parse().into_settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ballast: error: {}", one_line(&e));
+            return ExitCode::from(EXIT_UNANALYZABLE);
         }
-    }
+    };
+    let mut options = settings.options.clone();
     let load_progress = Arc::new(LoadProgress::default());
     options.load.progress = Some(Arc::clone(&load_progress));
     let display = progress::Display::start(&load_progress, settings.progress);
@@ -45,51 +42,100 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_UNANALYZABLE);
         }
     };
-    if settings.verify {
-        let mismatches: Vec<&String> = analysis
+    if settings.verify
+        && let Some(first) = analysis
             .report
             .warnings
             .iter()
-            .filter(|w| w.contains("does not match the config's diff_id"))
-            .collect();
-        if let Some(first) = mismatches.first() {
-            eprintln!(
-                "ballast: error: {}: digest mismatch: {first}",
-                settings.input.display()
-            );
+            .find(|w| w.contains("does not match the config's diff_id"))
+    {
+        eprintln!(
+            "ballast: error: {}: digest mismatch: {first}",
+            settings.input.display()
+        );
+        return ExitCode::from(EXIT_UNANALYZABLE);
+    }
+    match present_all(&settings, &analysis) {
+        Ok(()) => {}
+        // The reader went away (`| head`): not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            eprintln!("ballast: error: {}", one_line(&e.to_string()));
             return ExitCode::from(EXIT_UNANALYZABLE);
         }
     }
-    let outcome = match &settings.json {
-        Some(JsonTarget::File(path)) => File::create(path)
-            .and_then(|f| {
-                let mut w = BufWriter::new(f);
-                present::json::write(&analysis.report, &mut w)?;
-                w.flush()
-            })
-            .map_err(|e| (format!("{}: {e}", path.display()), false)),
-        Some(JsonTarget::Stdout) => write_stdout(|out| present::json::write(&analysis.report, out)),
-        None => write_stdout(|out| present::text::write_summary(&analysis.report, out)),
-    };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        // The reader went away (`| head`): not an error.
-        Err((_, true)) => ExitCode::SUCCESS,
-        Err((msg, false)) => {
-            eprintln!("ballast: error: {msg}");
-            ExitCode::from(EXIT_UNANALYZABLE)
-        }
+    if analysis.report.budget.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_OVER_BUDGET)
     }
 }
 
-/// Runs a presenter on stdout; `Err((message, broken_pipe))`.
-fn write_stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), (String, bool)> {
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Colors only on a terminal, and never when NO_COLOR is set.
+fn paint_for(terminal: bool) -> Paint {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Paint {
+        color: terminal && !no_color,
+    }
+}
+
+fn with_file(
+    path: &std::path::Path,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let file = File::create(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    let mut w = BufWriter::new(file);
+    f(&mut w)
+        .and_then(|()| w.flush())
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
+fn present_all(s: &Settings, a: &Analysis) -> io::Result<()> {
+    let r = &a.report;
     let stdout = io::stdout();
-    let mut w = BufWriter::new(stdout.lock());
-    f(&mut w).and_then(|()| w.flush()).map_err(|e| {
-        (
-            format!("stdout: {e}"),
-            e.kind() == io::ErrorKind::BrokenPipe,
-        )
-    })
+    let stdout_terminal = stdout.is_terminal();
+    let mut out = BufWriter::new(stdout.lock());
+    match &s.json {
+        Some(JsonTarget::File(path)) => with_file(path, |w| present::json::write(r, w))?,
+        Some(JsonTarget::Stdout) => present::json::write(r, &mut out)?,
+        None => {}
+    }
+    if let Some(path) = &s.markdown {
+        with_file(path, |w| present::markdown::write(r, w))?;
+    }
+    let json_on_stdout = s.json == Some(JsonTarget::Stdout);
+    if s.ci {
+        // With the JSON on stdout, the CI text goes to stderr.
+        if json_on_stdout {
+            let stderr = io::stderr();
+            let paint = paint_for(stderr.is_terminal());
+            let mut err = stderr.lock();
+            present::text::write_summary(r, &mut err)?;
+            writeln!(err)?;
+            present::text::write_budget(r, &mut err, paint)?;
+        } else {
+            present::text::write_summary(r, &mut out)?;
+            writeln!(out)?;
+            present::text::write_budget(r, &mut out, paint_for(stdout_terminal))?;
+        }
+    } else if !json_on_stdout {
+        match s.format {
+            Format::Markdown => present::markdown::write(r, &mut out)?,
+            Format::Text => {
+                present::text::write_summary(r, &mut out)?;
+                if !r.budget.checks.is_empty() {
+                    writeln!(out)?;
+                    present::text::write_budget(r, &mut out, paint_for(stdout_terminal))?;
+                }
+            }
+        }
+    }
+    out.flush()
 }

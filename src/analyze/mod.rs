@@ -1,6 +1,7 @@
 //! Analyze: pure functions from the loaded image and its merged index to one
 //! [`report::Report`]. Nothing here reads an archive or draws anything.
 
+pub mod budget;
 pub mod dive;
 pub mod findings;
 pub mod report;
@@ -78,6 +79,7 @@ pub fn build_report(
                 metadata_only: ch.metadata_only,
                 removed: ch.removed,
                 step_index: map.step_of_layer[i],
+                files: None,
             }
         })
         .collect();
@@ -146,6 +148,10 @@ pub fn build_report(
         findings: found,
         summary,
         suggestions,
+        budget: budget::BudgetVerdict {
+            passed: true,
+            checks: Vec::new(),
+        },
         warnings,
     }
 }
@@ -295,4 +301,30 @@ fn suggest(found: &[findings::Finding], steps: &[steps::Step]) -> Vec<Suggestion
         .collect();
     out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.step_index.cmp(&b.step_index)));
     out
+}
+
+/// Adds each layer's changed paths (`--json-files`): off by default, since
+/// a 300k-file image would otherwise produce a report of a hundred MB.
+pub fn add_layer_files(report: &mut Report, layers: &[LayerIndex], tree: &MergedTree) {
+    for (i, info) in report.layers.iter_mut().enumerate() {
+        let mut files: Vec<report::FileChange> = tree
+            .layer_versions(i)
+            .iter()
+            .filter(|v| v.change != crate::index::tree::Change::Unchanged)
+            .map(|v| {
+                let e = v.entry_index().map(|x| &layers[i].entries[x]);
+                report::FileChange {
+                    path: PathBytes::from_relative(&tree.path(v.node)),
+                    change: v.change,
+                    kind: e.map(|e| e.kind),
+                    size_bytes: e.map_or(0, |e| e.size),
+                    mode: e.map(|e| e.mode),
+                    uid: e.map(|e| e.uid),
+                    gid: e.map(|e| e.gid),
+                }
+            })
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        info.files = Some(files);
+    }
 }

@@ -77,6 +77,9 @@ pub struct Report {
     pub findings: Vec<crate::analyze::findings::Finding>,
     pub summary: Summary,
     pub suggestions: Vec<Suggestion>,
+    /// Budget checks from flags, `ballast.toml` and `.dive-ci`; empty
+    /// `checks` (and `passed: true`) when none were set.
+    pub budget: crate::analyze::budget::BudgetVerdict,
     pub warnings: Vec<String>,
 }
 
@@ -152,6 +155,23 @@ pub struct LayerInfo {
     pub metadata_only: u64,
     pub removed: u64,
     pub step_index: usize,
+    /// What the layer changed, path by path: only with `--json-files`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<FileChange>>,
+}
+
+/// One path a layer added, changed or removed.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileChange {
+    pub path: PathBytes,
+    pub change: crate::index::tree::Change,
+    /// `null` for removals and for directories a layer implies without
+    /// listing them.
+    pub kind: Option<crate::index::layer::EntryKind>,
+    pub size_bytes: u64,
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]

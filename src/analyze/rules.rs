@@ -80,7 +80,8 @@ fn glob(id: &str, pattern: &str) -> Result<Glob, RuleError> {
         })
 }
 
-fn parse(text: &str) -> Result<Vec<Rule>, RuleError> {
+/// Parses a rules file (`[[rule]]` tables).
+pub fn parse(text: &str) -> Result<Vec<Rule>, RuleError> {
     let file: RuleFile =
         toml::from_str(text).map_err(|e| RuleError::Toml(e.message().to_string()))?;
     Ok(file.rule)
@@ -89,29 +90,37 @@ fn parse(text: &str) -> Result<Vec<Rule>, RuleError> {
 impl RuleSet {
     /// The built-in table, with `user` (a rules file's text) applied on top.
     pub fn load(user: Option<&str>) -> Result<RuleSet, RuleError> {
+        let user_rules = match user {
+            Some(text) => parse(text)?,
+            None => Vec::new(),
+        };
+        Self::with_user_rules(user_rules)
+    }
+
+    /// The built-in table with already parsed user rules applied in order
+    /// (from `--rules` files and `ballast.toml`).
+    pub fn with_user_rules(user_rules: Vec<Rule>) -> Result<RuleSet, RuleError> {
         let mut rules = parse(BUILTIN)?;
-        if let Some(text) = user {
-            for r in parse(text)? {
-                match rules.iter_mut().find(|b| b.id == r.id) {
-                    Some(existing) => {
-                        // An override may change only some fields.
-                        if r.disabled {
-                            existing.disabled = true;
-                        } else {
-                            merge_into(existing, r);
-                        }
+        for r in user_rules {
+            match rules.iter_mut().find(|b| b.id == r.id) {
+                Some(existing) => {
+                    // An override may change only some fields.
+                    if r.disabled {
+                        existing.disabled = true;
+                    } else {
+                        merge_into(existing, r);
                     }
-                    None => {
-                        if !r.disabled
-                            && (r.category.is_empty()
-                                || r.paths.is_empty()
-                                || r.message.is_empty()
-                                || r.suggestion.is_empty())
-                        {
-                            return Err(RuleError::Incomplete(r.id));
-                        }
-                        rules.push(r);
+                }
+                None => {
+                    if !r.disabled
+                        && (r.category.is_empty()
+                            || r.paths.is_empty()
+                            || r.message.is_empty()
+                            || r.suggestion.is_empty())
+                    {
+                        return Err(RuleError::Incomplete(r.id));
                     }
+                    rules.push(r);
                 }
             }
         }

@@ -2,4 +2,5 @@
 //! A presenter never re-walks layers or recomputes analysis.
 
 pub mod json;
+pub mod markdown;
 pub mod text;

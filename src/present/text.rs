@@ -111,6 +111,66 @@ pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// Colors for the CI verdict lines; plain text when off.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Paint {
+    pub color: bool,
+}
+
+impl Paint {
+    fn wrap(self, s: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn pass(self, s: &str) -> String {
+        self.wrap(s, "32")
+    }
+    pub fn fail(self, s: &str) -> String {
+        self.wrap(s, "1;31")
+    }
+}
+
+/// One PASS/FAIL line per budget check, then the verdict.
+pub fn write_budget(r: &Report, out: &mut dyn Write, paint: Paint) -> io::Result<()> {
+    if r.budget.checks.is_empty() {
+        writeln!(
+            out,
+            "Budget: no budgets set (see --max-size, --max-waste, ballast.toml, --ci-config)"
+        )?;
+        return Ok(());
+    }
+    writeln!(out, "Budget")?;
+    for c in &r.budget.checks {
+        let tag = if c.passed {
+            paint.pass("PASS")
+        } else {
+            paint.fail("FAIL")
+        };
+        writeln!(out, "  {tag}  {}: {}", c.name, one_line(&c.message))?;
+    }
+    let failed = r.budget.checks.iter().filter(|c| !c.passed).count();
+    if failed == 0 {
+        writeln!(
+            out,
+            "{}",
+            paint.pass(&format!("Result: PASS ({} checks)", r.budget.checks.len()))
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{}",
+            paint.fail(&format!(
+                "Result: FAIL ({failed} of {} checks over budget)",
+                r.budget.checks.len()
+            ))
+        )?;
+    }
+    Ok(())
+}
+
 /// Findings shown in the summary; the rest are in `--json`.
 const TOP_FINDINGS: usize = 15;
 

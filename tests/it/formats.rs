@@ -206,3 +206,64 @@ fn json_report_has_the_fixed_fields() {
         .sum();
     assert_eq!(v["image"]["size_bytes"], sum);
 }
+
+/// Two `docker save` archives merged into one: the entries of both, and a
+/// `manifest.json` that lists both images.
+fn two_image_archive(out: &Path) {
+    let mut manifest: Vec<serde_json::Value> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut b = tar::Builder::new(std::fs::File::create(out).expect("create"));
+    for name in ["clean.docker.tar", "ml-mistakes.docker.tar"] {
+        let f = std::fs::File::open(sample(name)).expect("open");
+        let mut ar = tar::Archive::new(f);
+        for e in ar.entries().expect("entries") {
+            let mut e = e.expect("entry");
+            let path = e.path().expect("path").into_owned();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut e, &mut data).expect("read");
+            if path == Path::new("manifest.json") {
+                let v: Vec<serde_json::Value> = serde_json::from_slice(&data).expect("manifest");
+                manifest.extend(v);
+                continue;
+            }
+            if !seen.insert(path.clone()) {
+                continue;
+            }
+            let mut h = e.header().clone();
+            b.append_data(&mut h, &path, &data[..]).expect("append");
+        }
+    }
+    let m = serde_json::to_vec(&manifest).expect("json");
+    let mut h = tar::Header::new_gnu();
+    h.set_size(m.len() as u64);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "manifest.json", &m[..])
+        .expect("append");
+    b.finish().expect("finish");
+}
+
+#[test]
+fn several_images_need_a_choice_and_image_picks_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let both = dir.path().join("both.tar");
+    two_image_archive(&both);
+    let p = both.to_str().expect("utf-8");
+    let o = ballast(&[p]);
+    crate::util::assert_clean_failure(&o, "both.tar", "--image");
+    let err = crate::util::stderr(&o);
+    assert!(
+        err.contains("clean:latest") && err.contains("ml-mistakes:latest"),
+        "lists the choices: {err}"
+    );
+    let v = json_of(&ballast(&[p, "--image", "ml-mistakes", "--json"]));
+    assert!(
+        v["image"]["repo_tags"][0]
+            .as_str()
+            .expect("tag")
+            .contains("ml-mistakes")
+    );
+    let single = load(&sample("ml-mistakes.docker.tar"));
+    assert_eq!(v["image"]["size_bytes"], single.report.image.size_bytes);
+    let o = ballast(&[p, "--image", "nope:1"]);
+    crate::util::assert_clean_failure(&o, "both.tar", "no image matches --image nope:1");
+}

@@ -3,6 +3,8 @@
 //! - `dive_fixtures`: figures that must equal dive 0.13.1's export on the
 //!   dive project's own test images (skipped, with a message, when
 //!   `../shared` is absent).
+//! - `contract`: the JSON report against its schema, strict structs and
+//!   snapshots. `budgets`: exit codes and verdicts, dive `.dive-ci` parity.
 //! - `formats`: one image saved in every format gives one answer.
 //! - `errors`: broken input gives exit 2 and one clear line.
 //! - `findings`: planted mistakes are found, attributed and sized; clean
@@ -10,6 +12,8 @@
 //! - `hostile`: the hostile corpus (`tests/hostile/`): clean errors, no
 //!   hangs, correct trees; big cases behind `BALLAST_BIG_TESTS=1`.
 
+mod budgets;
+mod contract;
 mod dive_fixtures;
 mod errors;
 mod findings;
