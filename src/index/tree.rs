@@ -367,25 +367,42 @@ pub fn merge(layers: &mut [LayerIndex]) -> MergedTree {
                 _ => {}
             }
         }
-        let mut cache: (Vec<u8>, NodeId) = (Vec::new(), ROOT);
+        // The last parent directory resolved: tar streams list a directory's
+        // entries together, so most look-ups are one comparison.
+        let mut cache: Option<(Vec<u8>, NodeId)> = None;
         for (ei, e) in idx.entries.iter().enumerate() {
-            if matches!(e.kind, EntryKind::Whiteout | EntryKind::Opaque) {
-                continue;
+            match e.kind {
+                // A marker sits inside a directory the layer therefore has,
+                // whether or not the tar lists that directory itself.
+                EntryKind::Whiteout => {
+                    let (parent_path, _) = split_parent(idx.path(e));
+                    t.ensure_dirs(ro, parent_path, layer);
+                    continue;
+                }
+                EntryKind::Opaque => {
+                    t.ensure_dirs(ro, idx.path(e), layer);
+                    continue;
+                }
+                _ => {}
             }
             let path = idx.path(e);
             if path.is_empty() {
                 continue; // the root directory's own entry
             }
             let (parent_path, base) = split_parent(path);
-            let parent = if parent_path == cache.0.as_slice() {
-                cache.1
-            } else {
-                let p = t.ensure_dirs(ro, parent_path, layer);
-                cache.0.clear();
-                cache.0.extend_from_slice(parent_path);
-                cache.1 = p;
-                p
+            let parent = match &cache {
+                Some((p, id)) if p.as_slice() == parent_path => *id,
+                _ => {
+                    let id = t.ensure_dirs(ro, parent_path, layer);
+                    cache = Some((parent_path.to_vec(), id));
+                    id
+                }
             };
+            if e.kind != EntryKind::Dir && cache.as_ref().is_some_and(|(p, _)| p.starts_with(path))
+            {
+                // This entry may replace the cached parent directory.
+                cache = None;
+            }
             let name = t.names.intern(base);
             let id = t.child_or_insert(parent, name);
             let below = t.below(id, layer);
@@ -418,11 +435,14 @@ pub fn merge(layers: &mut [LayerIndex]) -> MergedTree {
                     ),
                 },
             };
-            let was_dir = below.is_some_and(|v| {
+            // Against the current state, same layer included: a file that
+            // replaces a directory hides everything under it.
+            let dir_now = t.alive(id) && {
+                let v = t.versions[t.nodes[id as usize].last_version as usize];
                 v.entry_index()
-                    .is_none_or(|bi| ro[v.layer as usize].entries[bi].kind == EntryKind::Dir)
-            });
-            if e.kind != EntryKind::Dir && was_dir {
+                    .is_none_or(|i| ro[v.layer as usize].entries[i].kind == EntryKind::Dir)
+            };
+            if e.kind != EntryKind::Dir && dir_now {
                 // A file replacing a directory hides everything under it.
                 let kids: Vec<NodeId> = t.children(id).collect();
                 for k in kids {
@@ -499,14 +519,24 @@ impl MergedTree {
         for comp in path.split(|&b| b == b'/') {
             let name = self.names.intern(comp);
             let id = self.child_or_insert(cur, name);
-            if !self.alive(id) {
-                self.set_version(id, layer, NONE, Change::Added, true);
-            } else if let Some(v) = self.below(id, layer)
-                && let Some(bi) = v.entry_index()
-                && layers[v.layer as usize].entries[bi].kind != EntryKind::Dir
-            {
-                // A path used as a directory where a file stood below.
-                self.set_version(id, layer, NONE, Change::Modified, true);
+            // The current state counts, including what this same layer
+            // wrote a moment ago: a file here becomes a directory.
+            let is_dir_now = self.alive(id) && {
+                let v = self.versions[self.nodes[id as usize].last_version as usize];
+                v.entry_index()
+                    .is_none_or(|i| layers[v.layer as usize].entries[i].kind == EntryKind::Dir)
+            };
+            if !is_dir_now {
+                let change = match self.below(id, layer) {
+                    None => Change::Added,
+                    Some(v) => match v.entry_index() {
+                        Some(bi) if layers[v.layer as usize].entries[bi].kind != EntryKind::Dir => {
+                            Change::Modified
+                        }
+                        _ => Change::Unchanged,
+                    },
+                };
+                self.set_version(id, layer, NONE, change, true);
             }
             cur = id;
         }

@@ -19,4 +19,5 @@ mod errors;
 mod findings;
 mod formats;
 mod hostile;
+mod merge_model;
 mod util;
