@@ -29,6 +29,9 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_UNANALYZABLE);
         }
     };
+    if interactive(&settings) {
+        return run_tui(settings);
+    }
     let mut options = settings.options.clone();
     let load_progress = Arc::new(LoadProgress::default());
     options.load.progress = Some(Arc::clone(&load_progress));
@@ -68,6 +71,31 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_OVER_BUDGET)
+    }
+}
+
+/// The terminal UI, when a person is at a terminal and asked for no other
+/// output and no check that ends in an exit code.
+fn interactive(s: &Settings) -> bool {
+    io::stdout().is_terminal()
+        && s.json.is_none()
+        && s.markdown.is_none()
+        && !s.ci
+        && !s.verify
+        && s.format == Format::Text
+}
+
+fn run_tui(s: Settings) -> ExitCode {
+    match present::tui::run(s.input, s.options) {
+        Ok(present::tui::Outcome::Quit) => ExitCode::SUCCESS,
+        Ok(present::tui::Outcome::LoadFailed(e)) => {
+            eprintln!("ballast: error: {}", e.one_line());
+            ExitCode::from(EXIT_UNANALYZABLE)
+        }
+        Err(e) => {
+            eprintln!("ballast: error: terminal: {}", one_line(&e.to_string()));
+            ExitCode::from(EXIT_UNANALYZABLE)
+        }
     }
 }
 

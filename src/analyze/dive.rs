@@ -152,8 +152,14 @@ pub struct DiveMetrics {
 /// Computes dive 0.13.1's metrics for `layers`, base layer first.
 #[must_use]
 pub fn compute(layers: &[Vec<DiveEntry<'_>>]) -> DiveMetrics {
-    let mut stack = Stack::new();
-    let mut tally = Tally::default();
+    // Sized for every entry up front: growing maps of 300k paths rehashes
+    // each key several times.
+    let entries: usize = layers.iter().map(Vec::len).sum();
+    let mut stack = Stack::with_capacity(entries);
+    let mut tally = Tally {
+        stats: HashMap::with_capacity(entries),
+        next_seq: 0,
+    };
     let mut size_bytes: u64 = 0;
     let mut user_size_bytes: u64 = 0;
 
@@ -208,7 +214,6 @@ struct PathStats {
 }
 
 /// dive's `efficiencyMap`: per-path contributions.
-#[derive(Default)]
 struct Tally<'a> {
     stats: HashMap<&'a [u8], PathStats>,
     next_seq: u32,
@@ -459,7 +464,7 @@ struct Stack<'a> {
 }
 
 impl<'a> Stack<'a> {
-    fn new() -> Self {
+    fn with_capacity(paths: usize) -> Self {
         Stack {
             nodes: vec![StackNode {
                 path: b"",
@@ -470,7 +475,7 @@ impl<'a> Stack<'a> {
                 memo_epoch: 0,
                 memo_sum: 0,
             }],
-            index: HashMap::new(),
+            index: HashMap::with_capacity(paths),
             scratch: Vec::new(),
         }
     }

@@ -97,7 +97,7 @@ impl Context<'_> {
             None => format!("layer {layer}"),
         }
     }
-    fn severity(&self, bytes: u64) -> Severity {
+    pub fn severity(&self, bytes: u64) -> Severity {
         let share = if self.image_bytes == 0 {
             0.0
         } else {
@@ -583,6 +583,12 @@ pub fn find(cx: &Context<'_>) -> Vec<Finding> {
     superseded(cx, &mut out);
     final_tree(cx, &mut out);
     from_history(cx, &mut out);
+    sort_findings(&mut out);
+    out
+}
+
+/// The report's order: largest first, then by step, rule and paths.
+pub fn sort_findings(out: &mut [Finding]) {
     out.sort_by(|a, b| {
         b.bytes
             .cmp(&a.bytes)
@@ -590,7 +596,6 @@ pub fn find(cx: &Context<'_>) -> Vec<Finding> {
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.paths.cmp(&b.paths))
     });
-    out
 }
 
 /// Bytes of the union of the findings' items: nothing counted twice.

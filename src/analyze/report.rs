@@ -77,6 +77,9 @@ pub struct Report {
     pub findings: Vec<crate::analyze::findings::Finding>,
     pub summary: Summary,
     pub suggestions: Vec<Suggestion>,
+    /// Which package costs how much (pip, conda, dpkg, apk), and what no
+    /// package owns.
+    pub packages: crate::analyze::packages::PackagesSection,
     /// Budget checks from flags, `ballast.toml` and `.dive-ci`; empty
     /// `checks` (and `passed: true`) when none were set.
     pub budget: crate::analyze::budget::BudgetVerdict,

@@ -225,17 +225,26 @@ where
             .position(|l| slot_of[&l.name] == slot)
             .unwrap_or(0)
     };
-    let results: Vec<(usize, IndexedBlob<T>)> = order
-        .par_iter()
-        .map(|&slot| {
-            let r = (|| {
-                let (raw, _) = c.open(&unique[slot])?;
-                index_blob(raw, opts.progress.as_ref(), index)
-            })();
-            if let Some(p) = &opts.progress {
-                p.layers_done.fetch_add(1, Ordering::Relaxed);
-            }
-            (slot, r)
+    // One worker per core, each taking the largest layer not yet started:
+    // the biggest layer starts first, and a core that finishes early takes
+    // the next one in size (splitting the list in halves, as a plain
+    // parallel iterator does, can leave a big layer for last).
+    let next = AtomicUsize::new(0);
+    let workers = rayon::current_num_threads().clamp(1, order.len().max(1));
+    let results: Vec<(usize, IndexedBlob<T>)> = (0..workers)
+        .into_par_iter()
+        .flat_map_iter(|_| {
+            std::iter::from_fn(|| {
+                let &slot = order.get(next.fetch_add(1, Ordering::Relaxed))?;
+                let r = (|| {
+                    let (raw, _) = c.open(&unique[slot])?;
+                    index_blob(raw, opts.progress.as_ref(), index)
+                })();
+                if let Some(p) = &opts.progress {
+                    p.layers_done.fetch_add(1, Ordering::Relaxed);
+                }
+                Some((slot, r))
+            })
         })
         .collect();
     let mut by_slot: Vec<Option<(T, Compression)>> = (0..unique.len()).map(|_| None).collect();
@@ -254,11 +263,22 @@ where
             detail: p.to_string(),
         }));
     }
+    // A layer's index moves out at its last use and is copied only for the
+    // earlier ones, so a big layer is never held twice.
+    let mut last_use = vec![0; unique.len()];
+    for (i, l) in resolved.layers.iter().enumerate() {
+        last_use[slot_of[&l.name]] = i;
+    }
     let mut metas = Vec::with_capacity(resolved.layers.len());
     let mut out = Vec::with_capacity(resolved.layers.len());
-    for l in &resolved.layers {
+    for (i, l) in resolved.layers.iter().enumerate() {
         let slot = slot_of[&l.name];
-        let Some((t, comp)) = by_slot[slot].clone() else {
+        let taken = if last_use[slot] == i {
+            by_slot[slot].take()
+        } else {
+            by_slot[slot].clone()
+        };
+        let Some((t, comp)) = taken else {
             return Err(err(Problem::Archive(format!(
                 "layer {} was not indexed",
                 l.name
@@ -340,19 +360,26 @@ impl SeekableTar {
     fn scan(path: &Path, f: File, len: u64) -> Result<SeekableTar, Problem> {
         let mut tar = TarReader::new(BufReader::with_capacity(64 << 10, f));
         let mut entries = HashMap::new();
+        let mut seen_any = false;
         loop {
             let h = match tar.next_entry() {
                 Ok(Some(h)) => h,
                 Ok(None) => break,
-                Err(e) => return Err(tar_problem(e, entries.is_empty())),
+                Err(e) => return Err(tar_problem(e, !seen_any)),
             };
+            seen_any = true;
             let name = layout::normalize_name(&String::from_utf8_lossy(h.path));
-            if h.data_offset + h.size > len {
+            if h.data_offset.saturating_add(h.size) > len {
                 return Err(Problem::Archive(format!(
                     "archive is truncated: {name} needs {} bytes, {} remain",
                     h.size,
                     len.saturating_sub(h.data_offset)
                 )));
+            }
+            // Only files are blobs (and links to them): a manifest naming a
+            // directory gets "not in the archive", as it does from stdin.
+            if !(h.flag.is_regular() || h.flag.is_symlink() || h.flag.is_hardlink()) {
+                continue;
             }
             let link = if h.flag.is_symlink() {
                 let (dir, _) = name.rsplit_once('/').unwrap_or(("", &name));
@@ -648,31 +675,60 @@ where
     }
     let resolved = layout::resolve(&meta, &opts.selection).map_err(err)?;
     check_layer_count(&resolved).map_err(err)?;
+    let keys: Vec<String> = resolved
+        .layers
+        .iter()
+        .map(|l| meta.target(&l.name).to_string())
+        .collect();
+    let mut last_use: HashMap<&str, usize> = HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        last_use.insert(k, i);
+    }
     let mut metas = Vec::new();
     let mut out = Vec::new();
     for (i, l) in resolved.layers.iter().enumerate() {
-        let key = meta.target(&l.name).to_string();
-        let Some(r) = layers.get(&key) else {
+        let key = &keys[i];
+        if !layers.contains_key(key)
+            && let Some(bytes) = meta.files.get(key)
+        {
+            // A layer whose first entry's name starts with `{` or `[` was
+            // kept as metadata; the manifest says otherwise, so index it.
+            let result = decompress::decoder(io::Cursor::new(bytes.as_slice()))
+                .map_err(|e| e.to_string())
+                .and_then(|(mut stream, comp)| {
+                    index(&mut *stream)
+                        .map(|t| (t, comp, bytes.len() as u64))
+                        .map_err(|e| format!("{}{e}", layer_prefix(comp)))
+                });
+            layers.insert(key.clone(), result);
+        }
+        // Moved out at its last use, copied before: never held twice.
+        let r = if last_use[key.as_str()] == i {
+            layers.remove(key)
+        } else {
+            layers.get(key).cloned()
+        };
+        let Some(r) = r else {
             return Err(err(Problem::MissingBlob {
                 what: "the manifest".into(),
                 name: l.name.clone(),
             }));
         };
-        let (t, comp, size) = r.as_ref().map_err(|detail| {
+        let (t, comp, size) = r.map_err(|detail| {
             err(Problem::BadLayer {
                 index: i,
                 name: l.name.clone(),
-                detail: detail.clone(),
+                detail,
             })
         })?;
         metas.push(LayerMeta {
             name: l.name.clone(),
             digest: l.digest.clone(),
             media_type: l.media_type.clone(),
-            compressed_size: *size,
-            compression: *comp,
+            compressed_size: size,
+            compression: comp,
         });
-        out.push(t.clone());
+        out.push(t);
     }
     let format = if resolved.uses_oci_index {
         Format::OciArchive

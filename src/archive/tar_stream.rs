@@ -19,6 +19,11 @@ const BLOCK: u64 = 512;
 /// directories deep fits easily; a record claiming more is refused.
 pub const MAX_EXTENSION_BYTES: u64 = 1 << 20;
 
+/// Largest entry size believed (4 EiB). Anything above is a lie that would
+/// only overflow offset arithmetic; a merely large claim is caught as
+/// truncation when the data runs out.
+const MAX_ENTRY_SIZE: u64 = 1 << 62;
+
 /// How a reader moves past entry data it does not want.
 pub trait SkipForward: BufRead {
     /// Discards `n` bytes. The default reads through them; seekable readers
@@ -271,6 +276,12 @@ impl<R: SkipForward> TarReader<R> {
                 Some(l) => self.link.extend_from_slice(&l),
                 None => self.link.extend_from_slice(field_str(&block[157..257])),
             }
+            if size > MAX_ENTRY_SIZE {
+                return Err(TarError::BadHeader {
+                    offset: header_offset,
+                    why: "entry size is impossibly large",
+                });
+            }
             // Links, dirs and devices carry no data whatever the header says
             // (hard links written by some tools repeat the target's size).
             let has_data = !matches!(flag.0, b'1' | b'2' | b'3' | b'4' | b'5' | b'6');
@@ -429,15 +440,24 @@ fn verify_checksum(block: &[u8; 512], offset: u64) -> Result<(), TarError> {
         offset,
         why: "checksum field is not a number",
     })?;
-    let mut unsigned: u64 = 0;
-    let mut signed: i64 = 0;
-    for (i, &b) in block.iter().enumerate() {
-        let b = if (148..156).contains(&i) { b' ' } else { b };
-        unsigned += u64::from(b);
-        signed += i64::from(b.cast_signed());
-    }
+    // The checksum field counts as eight spaces. Straight sums over the two
+    // halves vectorize; a header per file makes this a hot loop.
+    let (head, rest) = block.split_at(148);
+    let tail = &rest[8..];
+    let spaces = 8 * u32::from(b' ');
+    let unsigned =
+        || -> u32 { head.iter().chain(tail).map(|&b| u32::from(b)).sum::<u32>() + spaces };
+    let signed = || -> i32 {
+        head.iter()
+            .chain(tail)
+            .map(|&b| i32::from(b.cast_signed()))
+            .sum::<i32>()
+            + spaces.cast_signed()
+    };
     // Old tar implementations summed signed chars; accept either.
-    if stored == unsigned || i64::try_from(stored).is_ok_and(|s| s == signed) {
+    if stored == u64::from(unsigned())
+        || i64::try_from(stored).is_ok_and(|s| s == i64::from(signed()))
+    {
         Ok(())
     } else {
         Err(TarError::BadHeader {
@@ -584,6 +604,41 @@ mod tests {
         let got = read_all(&bytes).unwrap();
         assert_eq!(got[0].0, b"some/very/long/name.bin");
         assert_eq!(got[0].1, b"abc");
+    }
+
+    #[test]
+    fn impossible_pax_size_is_refused_not_wrapped() {
+        let body = format!("size={}\n", u64::MAX);
+        let record = format!("{} {body}", body.len() + 3);
+        let mut h = tar::Header::new_ustar();
+        h.set_path("PaxHeaders/x").unwrap();
+        h.set_entry_type(tar::EntryType::XHeader);
+        h.set_size(record.len() as u64);
+        h.set_cksum();
+        let mut bytes = h.as_bytes().to_vec();
+        bytes.extend_from_slice(record.as_bytes());
+        bytes.resize(bytes.len() + padding(record.len() as u64) as usize, 0);
+        bytes.extend(build(&[("x", b"abc"), ("y", b"def")]));
+        let err = read_all(&bytes).unwrap_err();
+        assert!(err.to_string().contains("impossibly large"), "{err}");
+    }
+
+    #[test]
+    fn checksums_are_accepted_as_unsigned_or_signed_sums() {
+        // A name with high bytes makes the two sums differ.
+        let mut bytes = build(&[("caf\u{e9}-\u{2603}", b"x")]);
+        let header: &mut [u8] = &mut bytes[..512];
+        header[148..156].fill(b' ');
+        let unsigned: u32 = header.iter().map(|&b| u32::from(b)).sum();
+        let signed: i32 = header.iter().map(|&b| i32::from(b.cast_signed())).sum();
+        assert_ne!(i64::from(unsigned), i64::from(signed));
+        for sum in [i64::from(unsigned), i64::from(signed)] {
+            bytes[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+            let got = read_all(&bytes).unwrap();
+            assert_eq!(got[0].1, b"x");
+        }
+        bytes[148..156].copy_from_slice(format!("{:06o}\0 ", unsigned + 1).as_bytes());
+        assert!(read_all(&bytes).is_err());
     }
 
     #[test]

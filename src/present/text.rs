@@ -98,6 +98,7 @@ pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "{:>11}  {}", human(d.size_bytes), d.path.display())?;
         }
     }
+    write_packages(r, out)?;
     write_findings(r, out)?;
     writeln!(out)?;
     write_dive(r, out)?;
@@ -167,6 +168,66 @@ pub fn write_budget(r: &Report, out: &mut dyn Write, paint: Paint) -> io::Result
                 r.budget.checks.len()
             ))
         )?;
+    }
+    Ok(())
+}
+
+/// Packages shown in the summary; the rest are in `--json`.
+const TOP_PACKAGES: usize = 20;
+
+/// The largest packages, and what no package owns; nothing when the image
+/// has no package records.
+fn write_packages(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let p = &r.packages;
+    if p.list.is_empty() {
+        return Ok(());
+    }
+    let counts: Vec<String> = p
+        .by_manager
+        .iter()
+        .map(|(m, t)| format!("{} {m}", t.count))
+        .collect();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Packages: {} ({} owned, {} owned by no package)",
+        counts.join(", "),
+        human(p.owned_bytes),
+        human(p.unowned_bytes)
+    )?;
+    writeln!(
+        out,
+        "{:>11}  {:>4}  {:<7}  PACKAGE",
+        "SIZE", "STEP", "MANAGER"
+    )?;
+    for pk in p.list.iter().take(TOP_PACKAGES) {
+        let step = pk
+            .step_index
+            .map_or_else(|| "-".to_string(), |s| s.to_string());
+        let mut name = one_line(&format!("{} {}", pk.name, pk.version));
+        if pk.location.0 != b"/" {
+            name.push_str(&format!("  in {}", pk.location.display()));
+        }
+        writeln!(
+            out,
+            "{:>11}  {step:>4}  {:<7}  {}",
+            human(pk.bytes),
+            pk.manager.name(),
+            ellipsize_middle(name.trim_end(), INSTRUCTION_WIDTH)
+        )?;
+    }
+    if p.list.len() > TOP_PACKAGES {
+        writeln!(out, "  … {} more in --json", p.list.len() - TOP_PACKAGES)?;
+    }
+    if !p.unowned.is_empty() {
+        let dirs: Vec<String> = p
+            .unowned
+            .iter()
+            .filter(|d| d.bytes > 0)
+            .take(6)
+            .map(|d| format!("{} {}", d.path.display(), human(d.bytes)))
+            .collect();
+        writeln!(out, "  owned by no package: {}", dirs.join(", "))?;
     }
     Ok(())
 }

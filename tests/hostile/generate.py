@@ -180,7 +180,10 @@ def _write_outer(order, members, fobj, fmt):
             tf.addfile(ti)
             continue
         v = members[n]
-        if isinstance(v, tuple):
+        if isinstance(v, tuple) and v[0] == "symlink":
+            ti, _ = S(n, v[1])
+            tf.addfile(ti)
+        elif isinstance(v, tuple):
             ti, _ = F(n, b"")
             ti.size = os.path.getsize(v[1])
             with open(v[1], "rb") as f:
@@ -500,7 +503,8 @@ def _(r):
 
 
 @case("docker-manifest-layer-traversal.tar", 2,
-      "manifest names layer ../../../../etc/passwd, which is not in the archive", "docker-archive")
+      "manifest names layer ../../../../etc/passwd: refused as outside the archive, never opened",
+      "docker-archive", expect_error_substring="outside the archive")
 def _(r):
     members, m = docker_members([base_tar()])
     m[0]["Layers"] = ["../../../../etc/passwd"]
@@ -561,7 +565,7 @@ def _(r):
 
 @case("oci-index-self-cycle.tar", 2,
       "OCI index.json -> nested index blob that lists itself (its digest cannot match): "
-      "must not loop", "oci")
+      "must not loop, and should say it is a cycle", "oci", expect_error_substring="cycle")
 def _(r):
     members = oci_members([base_tar()])[0]
     fake = sha256(b"ballast self-referencing index")
@@ -593,6 +597,51 @@ def _(r):
     blk = (1 | (2 << 1) | (len(garbage) << 3)).to_bytes(3, "little")  # last, Compressed_Block
     blob = b"\x28\xb5\x2f\xfd\x00\x38" + blk + garbage  # window 128 KiB
     return oci_archive([base_tar(), L(text_tar(), "zstd", blob=blob)])
+
+
+def pax_size_member(name, size_text):
+    """A PAX-format member whose extended header claims size=size_text and
+    whose ustar header says 0: the PAX value wins, as readers must apply it."""
+    ti = tarfile.TarInfo(name)
+    ti.mtime = MTIME
+    ti.size = 0
+    ti.pax_headers = {"size": size_text}
+    return ti.tobuf(PAX, "utf-8", "strict")
+
+
+@case("outer-pax-size-overflow.tar", 2,
+      "outer tar: a member's PAX size is 2^64-1 (offset + size wraps a u64): must be refused, "
+      "not wrapped into a small skip", "docker-archive")
+def _(r):
+    good = docker_archive([base_tar()])
+    return pax_size_member("junk.bin", str(2 ** 64 - 1)) + good
+
+
+@case("docker-layer-pax-size-overflow.tar", 2,
+      "layer tar: an entry's PAX size is 2^64-1, a few bytes follow", "docker-archive")
+def _(r):
+    t = pax_size_member("huge.bin", str(2 ** 64 - 1)) + r.randbytes(700) + b"\0" * 1024
+    return docker_archive([base_tar(), t])
+
+
+@case("docker-layer-is-directory.tar", 2,
+      "manifest's Layers names a directory entry of the outer tar (<id>/), not a file",
+      "docker-archive", expect_error_substring="not in the archive")
+def _(r):
+    members, m = docker_members([base_tar()])
+    m[0]["Layers"] = [m[0]["Layers"][0].split("/")[0] + "/"]
+    return outer_tar(_replace(members, "manifest.json", jdump(m)))
+
+
+@case("docker-layer-symlink-loop.tar", 2,
+      "two layer.tar members are symlinks to each other (docker save dedups layers by symlink)",
+      "docker-archive")
+def _(r):
+    members, m = docker_members([base_tar(), text_tar()])
+    a, b = m[0]["Layers"]
+    members[a] = ("symlink", "../" + b)
+    members[b] = ("symlink", "../" + a)
+    return outer_tar(members)
 
 
 # ---- valid baselines -----------------------------------------------------
@@ -686,6 +735,33 @@ def _(r):
     return outer_tar(members)
 
 
+@case("oci-index-fanout.tar", 0,
+      "OCI index.json -> 4 nested index blobs, each listing the next 100 times (1e8 paths to the "
+      "one manifest): each index must be read once, and the one image found", "oci",
+      expect_paths=["bin/sh", "app/data.bin"])
+def _(r):
+    members, _m, mbytes, _c = oci_members([base_tar(), app_tar(r)])
+    child = desc(MT_OCI_MANIFEST, mbytes, platform={"architecture": "amd64", "os": "linux"})
+    for _level in range(4):
+        blob = jdump({"schemaVersion": 2, "mediaType": MT_OCI_INDEX, "manifests": [child] * 100})
+        members[blob_name(sha256(blob))] = blob
+        child = desc(MT_OCI_INDEX, blob)
+    members["index.json"] = jdump({"schemaVersion": 2, "mediaType": MT_OCI_INDEX,
+                                   "manifests": [child]})
+    return outer_tar(members)
+
+
+@case("oci-same-manifest-two-tags.tar", 0,
+      "OCI index.json lists one manifest twice under two ref names: one image, not ambiguous",
+      "oci", expect_paths=["bin/sh"])
+def _(r):
+    members, _m, mbytes, _c = oci_members([base_tar()])
+    members["index.json"] = jdump({"schemaVersion": 2, "mediaType": MT_OCI_INDEX, "manifests": [
+        desc(MT_OCI_MANIFEST, mbytes, annotations={"org.opencontainers.image.ref.name": t})
+        for t in ("1.0", "latest")]})
+    return outer_tar(members)
+
+
 # ---- hostile but valid ---------------------------------------------------
 
 @case("docker-path-traversal.tar", 0,
@@ -772,6 +848,14 @@ def _(r):
 
 
 NONUTF8 = [b"caf\xe9", b"dir-\xff/x", b"\xff\xfe", b"link-\xe9"]
+
+
+@case("docker-layer-looks-like-json.tar", 0,
+      "a layer whose first entry is named '{a}' (and then '[b]'), so its first bytes look like "
+      "JSON; from stdin it must still be read as a layer", "docker-archive",
+      expect_paths=["bin/sh", "{a}", "[b]"])
+def _(r):
+    return docker_archive([base_tar(), mktar([F("{a}", b"braces\n"), F("[b]", b"brackets\n")])])
 
 
 @case("docker-nonutf8-names.tar", 0,
@@ -1004,6 +1088,19 @@ def _big_1m(r, outpath):
                 buf += data + b"\0" * (512 - len(data))
             w.write(bytes(buf))
             buf.clear()
+        w.write(b"\0" * 1024)
+    big_oci(outpath, body)
+
+
+@case("big-deep-400k.tar", 0,
+      "OCI +gzip layer (~15 KB) holding one file 400,000 directories deep (an 800 KB PAX path, "
+      "under the 1 MiB record cap): work must stay linear in the path's length, not quadratic",
+      "oci", big=True)
+def _big_deep(r, outpath):
+    def body(w):
+        ti, _ = F("x/" + "d/" * 400000 + "f", b"deep\n")
+        w.write(ti.tobuf(PAX, "utf-8", "strict"))
+        w.write(b"deep\n" + b"\0" * 507)
         w.write(b"\0" * 1024)
     big_oci(outpath, body)
 

@@ -30,6 +30,7 @@ struct Report {
     findings: Vec<Finding>,
     summary: Summary,
     suggestions: Vec<Suggestion>,
+    packages: Packages,
     budget: Budget,
     warnings: Vec<String>,
 }
@@ -155,6 +156,59 @@ struct Suggestion {
     instruction: String,
     fixes: Vec<String>,
     bytes: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Packages {
+    owned_bytes: u64,
+    unowned_bytes: u64,
+    by_manager: BTreeMap<String, ManagerTotal>,
+    list: Vec<Package>,
+    unowned: Vec<Unowned>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ManagerTotal {
+    count: usize,
+    bytes: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Package {
+    manager: String,
+    name: String,
+    version: String,
+    location: Path,
+    metadata: Path,
+    bytes: u64,
+    file_count: u64,
+    missing_count: u64,
+    layer_index: Option<usize>,
+    step_index: Option<usize>,
+    files: Vec<PackageFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct PackageFile {
+    path: Path,
+    size_bytes: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Unowned {
+    path: Path,
+    bytes: u64,
+    file_count: u64,
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
@@ -23,8 +24,9 @@ use crate::util::{repo_root, stderr};
 
 /// A run slower than this is a hang. The corpus takes well under a second.
 const TIME_LIMIT: Duration = Duration::from_secs(30);
-/// The big cases inflate gigabytes; still, a minute each is plenty.
-const BIG_TIME_LIMIT: Duration = Duration::from_secs(300);
+/// The big cases inflate gigabytes, yet each takes seconds; a minute is a
+/// hang (or quadratic work).
+const BIG_TIME_LIMIT: Duration = Duration::from_secs(60);
 /// Peak RSS allowed on a big case: layers stream, so memory grows with the
 /// number of entries, never with their size.
 const BIG_RSS_LIMIT_KIB: u64 = 1 << 20;
@@ -66,9 +68,11 @@ fn read_cases(dir: &Path) -> Vec<Case> {
     serde_json::from_slice(&raw).expect("cases.json has the documented shape")
 }
 
-/// Runs `cmd` with piped output, killing it after `limit`.
+/// Runs `cmd` with piped output, killing it after `limit`. It runs in its
+/// own process group, so a wrapper's child (`time ballast ...`) dies too.
 fn run_limited(mut cmd: Command, limit: Duration) -> Result<Output, String> {
     let mut child = cmd
+        .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -88,6 +92,9 @@ fn run_limited(mut cmd: Command, limit: Duration) -> Result<Output, String> {
             break s;
         }
         if start.elapsed() > limit {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
             let _ = child.kill();
             let _ = child.wait();
             return Err(format!("hang: still running after {limit:?}; killed"));
@@ -276,7 +283,9 @@ fn run_cases(dir: &Path, big: bool, limit: Duration, measure: Option<&Path>) -> 
             }
             None => (ballast_cmd(&path), None),
         };
-        let mut bad = match run_limited(cmd, limit) {
+        let run = run_limited(cmd, limit);
+        let finished = run.is_ok();
+        let mut bad = match run {
             Err(e) => vec![e],
             Ok(o) => {
                 let mut bad = check_run(&case, &label, &o);
@@ -287,7 +296,7 @@ fn run_cases(dir: &Path, big: bool, limit: Duration, measure: Option<&Path>) -> 
             }
         };
         let mut note = String::new();
-        if let Some(stats) = stats {
+        if let Some(stats) = stats.filter(|_| finished) {
             match max_rss_kib(&stats) {
                 Some(kib) => {
                     note = format!(" (max RSS {} MiB)", kib / 1024);

@@ -1,0 +1,177 @@
+//! The loop: draw, wait for an input, apply it, repeat. It is generic over
+//! the backend and the input source, so tests drive the very same loop on
+//! ratatui's `TestBackend` with a scripted list of events.
+//!
+//! While the image loads (on another thread) the loop shows progress and
+//! polls the loader's channel; the UI opens at once and q works throughout.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+
+use crate::archive::LoadProgress;
+use crate::error::LoadError;
+
+use super::app::App;
+use super::model::Model;
+use super::theme::Theme;
+use super::widgets;
+
+/// How the UI ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The user quit.
+    Quit,
+    /// The image could not be loaded; the terminal is already restored.
+    LoadFailed(LoadError),
+}
+
+/// One thing from the input source.
+pub enum Input {
+    Event(Event),
+    /// Nothing arrived in time; a chance to redraw progress.
+    Tick,
+    /// The source has ended (only scripted sources end).
+    Closed,
+}
+
+pub trait Inputs {
+    fn next(&mut self, wait: Duration) -> io::Result<Input>;
+    /// Whether another input is already waiting (lets a burst of wheel or
+    /// key-repeat events be applied before one redraw).
+    fn pending(&mut self) -> io::Result<bool>;
+}
+
+/// The real terminal's events.
+pub struct TerminalInputs;
+
+impl Inputs for TerminalInputs {
+    fn next(&mut self, wait: Duration) -> io::Result<Input> {
+        if event::poll(wait)? {
+            Ok(Input::Event(event::read()?))
+        } else {
+            Ok(Input::Tick)
+        }
+    }
+    fn pending(&mut self) -> io::Result<bool> {
+        event::poll(Duration::ZERO)
+    }
+}
+
+/// A fixed list of events, then `Closed`: the tests' input.
+pub struct Scripted(pub std::collections::VecDeque<Event>);
+
+impl Inputs for Scripted {
+    fn next(&mut self, _wait: Duration) -> io::Result<Input> {
+        Ok(self.0.pop_front().map_or(Input::Closed, Input::Event))
+    }
+    fn pending(&mut self) -> io::Result<bool> {
+        Ok(false)
+    }
+}
+
+pub struct Loading {
+    pub source: String,
+    pub progress: Arc<LoadProgress>,
+    pub started: Instant,
+    pub result: Receiver<Result<Model, LoadError>>,
+}
+
+pub enum Screen {
+    Loading(Loading),
+    Ready(Box<App>),
+}
+
+const LOADING_TICK: Duration = Duration::from_millis(100);
+const IDLE_TICK: Duration = Duration::from_secs(1);
+/// Events applied before a redraw, at most, when they arrive in a burst.
+const BURST: usize = 64;
+
+fn backend_err<E: std::fmt::Display>(e: E) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Runs until the user quits, the loader fails or the inputs close.
+pub fn run_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    screen: &mut Screen,
+    inputs: &mut impl Inputs,
+    theme: &Theme,
+) -> io::Result<Outcome> {
+    loop {
+        if let Screen::Loading(l) = screen {
+            match l.result.try_recv() {
+                Ok(Ok(model)) => {
+                    let size = terminal.size().map_err(backend_err)?;
+                    let mut app = App::new(model, theme.clone());
+                    app.resize(size.width, size.height);
+                    *screen = Screen::Ready(Box::new(app));
+                }
+                Ok(Err(e)) => return Ok(Outcome::LoadFailed(e)),
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => {
+                    return Err(io::Error::other("the loading thread stopped unexpectedly"));
+                }
+            }
+        }
+        terminal
+            .draw(|f| match &*screen {
+                Screen::Loading(l) => {
+                    let area = f.area();
+                    f.render_widget(
+                        widgets::LoadingView {
+                            theme,
+                            source: &l.source,
+                            progress: &l.progress,
+                            elapsed: l.started.elapsed(),
+                        },
+                        area,
+                    );
+                }
+                Screen::Ready(app) => widgets::draw(f, app),
+            })
+            .map_err(backend_err)?;
+        let wait = match screen {
+            Screen::Loading(_) => LOADING_TICK,
+            Screen::Ready(_) => IDLE_TICK,
+        };
+        let mut applied = 0;
+        loop {
+            match inputs.next(wait)? {
+                Input::Closed => return Ok(Outcome::Quit),
+                Input::Tick => break,
+                Input::Event(ev) => {
+                    if apply(screen, &ev) {
+                        return Ok(Outcome::Quit);
+                    }
+                }
+            }
+            applied += 1;
+            if applied >= BURST || !inputs.pending()? {
+                break;
+            }
+        }
+    }
+}
+
+/// Applies one event; true when it ends the session.
+fn apply(screen: &mut Screen, ev: &Event) -> bool {
+    match screen {
+        Screen::Loading(_) => match ev {
+            Event::Key(k) if k.kind != KeyEventKind::Release => {
+                matches!(k.code, KeyCode::Char('q') | KeyCode::Esc)
+                    || (k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL))
+            }
+            _ => false,
+        },
+        Screen::Ready(app) => {
+            app.handle(ev);
+            app.should_quit()
+        }
+    }
+}

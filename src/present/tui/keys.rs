@@ -1,0 +1,479 @@
+//! Every key binding, in one table. The event handler looks keys up here,
+//! the footer shows the entries for the focused pane and the help overlay
+//! lists them all, so what the screen says is what the keys do.
+//!
+//! dive's Ctrl keys are here too where they do not clash: Ctrl+M is the
+//! same byte as Enter in a terminal, so "modified" is `m` alone.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    NextPane,
+    PrevPane,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Left,
+    Right,
+    /// Enter: steps → look at the tree; tree → fold; waste → jump to it.
+    Activate,
+    Fold,
+    FoldAll,
+    Filter,
+    ToggleMode,
+    ShowStepOnly,
+    Sort,
+    WastedOnly,
+    ToggleEmptySteps,
+    HideUnmodified,
+    HideRemoved,
+    HideModified,
+    ToggleAttributes,
+    Zoom,
+}
+
+/// Where a binding is listed: in every footer, or the focused pane's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Global,
+    Steps,
+    Tree,
+    Waste,
+}
+
+impl Section {
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Global => "Everywhere",
+            Section::Steps => "Steps",
+            Section::Tree => "File tree",
+            Section::Waste => "Waste & fixes",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key {
+    code: KeyCode,
+    ctrl: bool,
+}
+
+const fn ch(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: false,
+    }
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: true,
+    }
+}
+
+const fn key(code: KeyCode) -> Key {
+    Key { code, ctrl: false }
+}
+
+impl Key {
+    pub fn label(self) -> String {
+        let base = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "S-Tab".into(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        };
+        if self.ctrl { format!("C-{base}") } else { base }
+    }
+
+    fn matches(self, ev: &KeyEvent) -> bool {
+        if self.ctrl != ev.modifiers.contains(KeyModifiers::CONTROL) {
+            return false;
+        }
+        match (self.code, ev.code) {
+            // Letters compare as typed: Shift is already in the character.
+            (KeyCode::Char(a), KeyCode::Char(b)) => a == b,
+            (a, b) => a == b,
+        }
+    }
+}
+
+pub struct Binding {
+    pub action: Action,
+    pub keys: &'static [Key],
+    pub section: Section,
+    /// The help overlay's line.
+    pub help: &'static str,
+    /// The footer's word, for the bindings worth a footer slot.
+    pub footer: Option<&'static str>,
+}
+
+const fn bind(
+    action: Action,
+    keys: &'static [Key],
+    section: Section,
+    help: &'static str,
+    footer: Option<&'static str>,
+) -> Binding {
+    Binding {
+        action,
+        keys,
+        section,
+        help,
+        footer,
+    }
+}
+
+use Action as A;
+use Section as S;
+
+pub static BINDINGS: &[Binding] = &[
+    bind(
+        A::NextPane,
+        &[key(KeyCode::Tab)],
+        S::Global,
+        "next pane",
+        Some("pane"),
+    ),
+    bind(
+        A::PrevPane,
+        &[key(KeyCode::BackTab)],
+        S::Global,
+        "previous pane",
+        None,
+    ),
+    bind(
+        A::Up,
+        &[key(KeyCode::Up), ch('k')],
+        S::Global,
+        "move up",
+        None,
+    ),
+    bind(
+        A::Down,
+        &[key(KeyCode::Down), ch('j')],
+        S::Global,
+        "move down",
+        None,
+    ),
+    bind(
+        A::PageUp,
+        &[key(KeyCode::PageUp)],
+        S::Global,
+        "page up",
+        None,
+    ),
+    bind(
+        A::PageDown,
+        &[key(KeyCode::PageDown)],
+        S::Global,
+        "page down",
+        None,
+    ),
+    bind(
+        A::Top,
+        &[key(KeyCode::Home), ch('g')],
+        S::Global,
+        "first row",
+        None,
+    ),
+    bind(
+        A::Bottom,
+        &[key(KeyCode::End), ch('G')],
+        S::Global,
+        "last row",
+        None,
+    ),
+    bind(
+        A::ToggleMode,
+        &[ch('a'), ctrl('a')],
+        S::Global,
+        "whole image at the step / only the step's changes",
+        Some("view"),
+    ),
+    bind(
+        A::ShowStepOnly,
+        &[ctrl('l')],
+        S::Global,
+        "show only the step's changes (dive's layer view)",
+        None,
+    ),
+    bind(
+        A::Filter,
+        &[ch('/'), ctrl('f')],
+        S::Global,
+        "filter paths (substring or regex)",
+        Some("filter"),
+    ),
+    bind(
+        A::WastedOnly,
+        &[ch('w')],
+        S::Global,
+        "only wasted paths",
+        Some("wasted"),
+    ),
+    bind(
+        A::Activate,
+        &[key(KeyCode::Enter)],
+        S::Global,
+        "open: a step's files, a directory, a finding's path",
+        None,
+    ),
+    bind(
+        A::Zoom,
+        &[ch('z')],
+        S::Global,
+        "zoom the focused pane",
+        None,
+    ),
+    bind(
+        A::Help,
+        &[ch('?'), key(KeyCode::F(1))],
+        S::Global,
+        "this help",
+        Some("help"),
+    ),
+    bind(
+        A::Quit,
+        &[ch('q'), key(KeyCode::Esc), ctrl('c')],
+        S::Global,
+        "quit",
+        Some("quit"),
+    ),
+    bind(
+        A::ToggleEmptySteps,
+        &[ch('e')],
+        S::Steps,
+        "show / hide steps that made no layer",
+        Some("empty steps"),
+    ),
+    bind(
+        A::Fold,
+        &[ch(' ')],
+        S::Tree,
+        "open / close the directory",
+        Some("fold"),
+    ),
+    bind(
+        A::Left,
+        &[key(KeyCode::Left), ch('h')],
+        S::Tree,
+        "close, or go to the parent",
+        None,
+    ),
+    bind(
+        A::Right,
+        &[key(KeyCode::Right), ch('l')],
+        S::Tree,
+        "open, or step inside",
+        None,
+    ),
+    bind(
+        A::FoldAll,
+        &[ctrl(' '), ch('c')],
+        S::Tree,
+        "open / close all directories",
+        Some("all"),
+    ),
+    bind(
+        A::Sort,
+        &[ch('s')],
+        S::Tree,
+        "sort by size / name",
+        Some("sort"),
+    ),
+    bind(
+        A::HideUnmodified,
+        &[ch('u'), ctrl('u')],
+        S::Tree,
+        "hide / show unmodified",
+        None,
+    ),
+    bind(
+        A::HideRemoved,
+        &[ch('r'), ctrl('r')],
+        S::Tree,
+        "hide / show removed",
+        None,
+    ),
+    bind(
+        A::HideModified,
+        &[ch('m')],
+        S::Tree,
+        "hide / show modified",
+        None,
+    ),
+    bind(
+        A::ToggleAttributes,
+        &[ch('b'), ctrl('b')],
+        S::Tree,
+        "show / hide mode and owner",
+        None,
+    ),
+];
+
+/// The action bound to a key press, if any. Key releases (reported by some
+/// terminals) are ignored.
+pub fn action_for(ev: &KeyEvent) -> Option<Action> {
+    if ev.kind == KeyEventKind::Release {
+        return None;
+    }
+    BINDINGS
+        .iter()
+        .find(|b| b.keys.iter().any(|k| k.matches(ev)))
+        .map(|b| b.action)
+}
+
+/// A binding's keys, e.g. `↑ k`.
+pub fn keys_label(b: &Binding) -> String {
+    b.keys
+        .iter()
+        .map(|k| k.label())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The footer's hints for a pane: what Enter does there, its own bindings,
+/// then the global ones; the first key of each.
+pub fn footer(section: Section) -> Vec<(String, &'static str)> {
+    let enter = match section {
+        Section::Steps => Some("files"),
+        Section::Waste => Some("jump to it"),
+        Section::Tree | Section::Global => None,
+    };
+    let own = BINDINGS.iter().filter(|b| b.section == section);
+    let global = BINDINGS.iter().filter(|b| b.section == Section::Global);
+    enter
+        .map(|w| ("Enter".to_string(), w))
+        .into_iter()
+        .chain(
+            own.chain(global)
+                .filter_map(|b| Some((b.keys.first()?.label(), b.footer?))),
+        )
+        .collect()
+}
+
+/// The help overlay: sections in order, each with its bindings.
+pub fn help() -> Vec<(Section, Vec<(String, &'static str)>)> {
+    [
+        Section::Global,
+        Section::Steps,
+        Section::Tree,
+        Section::Waste,
+    ]
+    .into_iter()
+    .map(|s| {
+        let mut lines: Vec<(String, &'static str)> = BINDINGS
+            .iter()
+            .filter(|b| b.section == s)
+            .map(|b| (keys_label(b), b.help))
+            .collect();
+        if s == Section::Waste {
+            lines.push(("Enter".into(), "jump to the finding's step and path"));
+        }
+        if s == Section::Global {
+            lines.push(("wheel".into(), "scroll the pane under the pointer"));
+            lines.push(("click".into(), "focus a pane and select a row"));
+        }
+        (s, lines)
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, mods)
+    }
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        let mut seen: Vec<Key> = Vec::new();
+        for b in BINDINGS {
+            for k in b.keys {
+                assert!(!seen.contains(k), "{} bound twice", k.label());
+                seen.push(*k);
+            }
+        }
+    }
+
+    #[test]
+    fn dive_keys_work() {
+        let c = KeyModifiers::CONTROL;
+        assert_eq!(
+            action_for(&press(KeyCode::Char('a'), c)),
+            Some(A::ToggleMode)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('l'), c)),
+            Some(A::ShowStepOnly)
+        );
+        assert_eq!(action_for(&press(KeyCode::Char(' '), c)), Some(A::FoldAll));
+        assert_eq!(action_for(&press(KeyCode::Char('f'), c)), Some(A::Filter));
+        assert_eq!(
+            action_for(&press(KeyCode::Char('u'), c)),
+            Some(A::HideUnmodified)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('r'), c)),
+            Some(A::HideRemoved)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('b'), c)),
+            Some(A::ToggleAttributes)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Tab, KeyModifiers::NONE)),
+            Some(A::NextPane)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(A::PrevPane)
+        );
+        // Shift is part of the character, not a different binding.
+        assert_eq!(
+            action_for(&press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(A::Bottom)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('?'), KeyModifiers::SHIFT)),
+            Some(A::Help)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('x'), KeyModifiers::NONE)),
+            None
+        );
+    }
+
+    #[test]
+    fn every_action_has_a_key_and_the_help_lists_it() {
+        let listed: usize = help().iter().map(|(_, l)| l.len()).sum();
+        assert!(listed >= BINDINGS.len());
+        assert!(
+            footer(Section::Tree)
+                .iter()
+                .any(|(k, w)| k == "Space" && *w == "fold")
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! What the UI reads: the finished analysis plus a few look-up tables, all
+//! built once on the loading thread so no keypress ever pays for a pass over
+//! the whole tree. Read-only after construction.
+
+use crate::analyze::findings::{Finding, Item};
+use crate::archive::Input;
+use crate::error::LoadError;
+use crate::index::layer::EntryKind;
+use crate::index::tree::{MergedTree, NodeId};
+use crate::{Analysis, Options};
+
+use super::text;
+
+pub struct Model {
+    pub analysis: Analysis,
+    /// Image name for the header: first tag, else the input.
+    pub title: String,
+    /// Each step's instruction as one safe line.
+    pub step_labels: Vec<String>,
+    /// The layer in force at each step: its own, or for an empty step the
+    /// last one made before it.
+    layer_at_step: Vec<Option<usize>>,
+    /// Reclaimable bytes per step (the step's suggestion, each byte once).
+    pub step_reclaim: Vec<u64>,
+    /// Findings per step, for the steps pane marker.
+    pub step_findings: Vec<usize>,
+    /// (node, finding index) for every path a finding covers, by node.
+    flags: Vec<(NodeId, u32)>,
+    /// Per node: named by some finding.
+    wasted: Vec<bool>,
+    wasted_nodes: Vec<NodeId>,
+    /// (content hash, node) for the final tree's non-empty files, by hash.
+    dups: Vec<(u128, NodeId)>,
+    /// Sizes after the last layer, the starting point of the size cursor.
+    pub final_sizes: Vec<u64>,
+}
+
+impl Model {
+    /// Runs the whole pipeline and builds the tables; meant for the loading
+    /// thread.
+    pub fn load(input: &Input, options: &Options) -> Result<Model, LoadError> {
+        crate::analyze_image(input, options).map(Model::new)
+    }
+
+    pub fn new(analysis: Analysis) -> Model {
+        let report = &analysis.report;
+        let tree = &analysis.tree;
+        let title = report
+            .image
+            .repo_tags
+            .first()
+            .map_or_else(|| report.image.source.clone(), Clone::clone);
+        let step_labels = report
+            .steps
+            .iter()
+            .map(|s| text::clean_str(&s.instruction))
+            .collect();
+        let mut last = None;
+        let layer_at_step = report
+            .steps
+            .iter()
+            .map(|s| {
+                if s.layer_index.is_some() {
+                    last = s.layer_index;
+                }
+                last
+            })
+            .collect();
+        let mut step_reclaim = vec![0; report.steps.len()];
+        for sg in &report.suggestions {
+            if let Some(r) = step_reclaim.get_mut(sg.step_index) {
+                *r += sg.bytes;
+            }
+        }
+        let mut step_findings = vec![0; report.steps.len()];
+        for f in &report.findings {
+            if let Some(n) = f.step_index.and_then(|s| step_findings.get_mut(s)) {
+                *n += 1;
+            }
+        }
+        let (flags, wasted, wasted_nodes) = flag_table(tree, &report.findings);
+        let final_layer = analysis.layers.len().checked_sub(1);
+        let final_sizes = match final_layer {
+            Some(l) => tree.sizes_at(&analysis.layers, l),
+            None => vec![0; tree.node_count()],
+        };
+        let mut dups = Vec::new();
+        if let Some(l) = final_layer {
+            for id in 1..tree.node_count() {
+                let id = node_id(id);
+                if let Some(st) = tree.state_at(&analysis.layers, id, l)
+                    && let Some(e) = st.entry
+                    && e.kind == EntryKind::File
+                    && e.size > 0
+                {
+                    dups.push((e.hash, id));
+                }
+            }
+        }
+        dups.sort_unstable();
+        Model {
+            title: text::clean_str(short_name(&title)),
+            step_labels,
+            layer_at_step,
+            step_reclaim,
+            step_findings,
+            flags,
+            wasted,
+            wasted_nodes,
+            dups,
+            final_sizes,
+            analysis,
+        }
+    }
+
+    pub fn tree(&self) -> &MergedTree {
+        &self.analysis.tree
+    }
+
+    pub fn layers(&self) -> &[crate::index::layer::LayerIndex] {
+        &self.analysis.layers
+    }
+
+    pub fn report(&self) -> &crate::analyze::report::Report {
+        &self.analysis.report
+    }
+
+    pub fn step_count(&self) -> usize {
+        self.analysis.report.steps.len()
+    }
+
+    /// The layer whose tree a step shows; with no history at all, the last.
+    pub fn layer_at_step(&self, step: usize) -> Option<usize> {
+        if self.layer_at_step.is_empty() {
+            return self.analysis.layers.len().checked_sub(1);
+        }
+        self.layer_at_step.get(step).copied().flatten()
+    }
+
+    pub fn step_of_layer(&self, layer: usize) -> Option<usize> {
+        self.analysis.report.layers.get(layer).map(|l| l.step_index)
+    }
+
+    pub fn is_wasted(&self, node: NodeId) -> bool {
+        self.wasted.get(node as usize).copied().unwrap_or(false)
+    }
+
+    pub fn wasted_nodes(&self) -> &[NodeId] {
+        &self.wasted_nodes
+    }
+
+    /// The findings that name `node`.
+    pub fn findings_of(&self, node: NodeId) -> impl Iterator<Item = &Finding> {
+        let start = self.flags.partition_point(|&(n, _)| n < node);
+        self.flags[start..]
+            .iter()
+            .take_while(move |&&(n, _)| n == node)
+            .filter_map(|&(_, f)| self.analysis.report.findings.get(f as usize))
+    }
+
+    /// Other final-tree files with the same content as `hash`.
+    pub fn same_content(&self, hash: u128, except: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        let start = self.dups.partition_point(|&(h, _)| h < hash);
+        self.dups[start..]
+            .iter()
+            .take_while(move |&&(h, _)| h == hash)
+            .map(|&(_, n)| n)
+            .filter(move |&n| n != except)
+    }
+
+    /// The node a finding is about (its largest item), and the layer where
+    /// that node shows the waste.
+    pub fn finding_target(&self, f: &Finding) -> Option<(NodeId, Option<usize>)> {
+        let node = match f.items.first()? {
+            Item::Version(v, _) => self.analysis.tree.versions().get(*v as usize)?.node,
+            Item::Node(n, _) => *n,
+        };
+        Some((node, f.layer_index))
+    }
+}
+
+/// An image name without the default registry's prefix, which says
+/// nothing and would push the tag off a narrow header.
+fn short_name(name: &str) -> &str {
+    ["docker.io/library/", "docker.io/", "localhost/"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name)
+}
+
+fn node_id(i: usize) -> NodeId {
+    NodeId::try_from(i).unwrap_or(NodeId::MAX)
+}
+
+type FlagTable = (Vec<(NodeId, u32)>, Vec<bool>, Vec<NodeId>);
+
+fn flag_table(tree: &MergedTree, findings: &[Finding]) -> FlagTable {
+    let mut flags = Vec::new();
+    for (fi, f) in findings.iter().enumerate() {
+        let fi = u32::try_from(fi).unwrap_or(u32::MAX);
+        for item in &f.items {
+            let node = match *item {
+                Item::Version(v, _) => match tree.versions().get(v as usize) {
+                    Some(v) => v.node,
+                    None => continue,
+                },
+                Item::Node(n, _) => n,
+            };
+            flags.push((node, fi));
+        }
+    }
+    flags.sort_unstable();
+    flags.dedup();
+    let mut wasted = vec![false; tree.node_count()];
+    let mut nodes = Vec::new();
+    for &(n, _) in &flags {
+        if let Some(w) = wasted.get_mut(n as usize)
+            && !*w
+        {
+            *w = true;
+            nodes.push(n);
+        }
+    }
+    (flags, wasted, nodes)
+}

@@ -1,0 +1,197 @@
+//! The file tree pane: the rows in view, each with its change symbol (and
+//! color), a `!` on wasted paths, optional mode and owner, the name
+//! indented by depth, and the size flush right.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::Widget;
+
+use crate::index::layer::EntryKind;
+
+use super::super::app::App;
+use super::super::layout::Pane;
+use super::super::lens::{self, Mark, Mode, Sort};
+use super::super::text;
+use super::{frame_pane, pad_left, row, selection_style};
+
+pub struct TreePane<'a> {
+    pub app: &'a App,
+}
+
+const SIZE_W: usize = 9;
+/// Attributes need this much room besides the names.
+const ATTRS_MIN_WIDTH: usize = 56;
+
+impl TreePane<'_> {
+    /// Short by default ("Files · step 14"); each view or filter that is
+    /// not the default adds a word, so the title says why rows are missing.
+    fn title(&self) -> String {
+        let app = self.app;
+        let s = app.settings();
+        let mut parts = vec![" Files".to_string()];
+        if let Some(step) = app.selected_step() {
+            parts.push(format!("step {step}"));
+        }
+        if let Some(f) = &s.filter {
+            parts.push(format!("/{}/", text::clean_str(&f.text)));
+        }
+        if s.wasted_only {
+            parts.push("wasted only".into());
+        }
+        if s.mode == Mode::StepOnly {
+            parts.push("changes only".into());
+        }
+        let h = s.hidden;
+        for (on, word) in [
+            (h.unmodified, "no unmodified"),
+            (h.modified, "no modified"),
+            (h.removed, "no removed"),
+        ] {
+            if on {
+                parts.push(word.into());
+            }
+        }
+        if s.sort == Sort::Name {
+            parts.push("by name".into());
+        }
+        format!("{} ", parts.join(" · "))
+    }
+
+    fn empty_hint(&self) -> &'static str {
+        let s = self.app.settings();
+        if s.layer.is_none() {
+            "no files yet at this step"
+        } else if s.filter.is_some() {
+            "no path matches the filter"
+        } else if s.wasted_only {
+            "no wasted paths at this step"
+        } else if s.mode == Mode::StepOnly {
+            "this step changed no files"
+        } else {
+            "the image is empty at this step"
+        }
+    }
+}
+
+impl Widget for TreePane<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let app = self.app;
+        let theme = &app.theme;
+        let focused = app.focus() == Pane::Tree;
+        let inner = frame_pane(area, buf, self.title(), focused, theme);
+        if inner.is_empty() {
+            return;
+        }
+        let model = app.model();
+        let tree = model.tree();
+        let settings = app.settings();
+        let sizes = settings.sizes();
+        let view = app.tree();
+        let width = usize::from(inner.width);
+        let attrs = settings.attributes && width >= ATTRS_MIN_WIDTH;
+        if view.rows().is_empty() {
+            row(
+                buf,
+                inner,
+                inner.y,
+                vec![Span::styled(self.empty_hint(), theme.dim)],
+                vec![],
+                theme.text,
+            );
+            return;
+        }
+        let Some(layer) = settings.layer else {
+            return;
+        };
+        for (line, r) in view.window().iter().enumerate() {
+            let index = view.offset() + line;
+            let y = inner
+                .y
+                .saturating_add(u16::try_from(line).unwrap_or(u16::MAX));
+            let base = selection_style(theme, index == view.selected(), focused);
+            let Some(at) = lens::node_at(model, r.node, layer) else {
+                continue;
+            };
+            let mark_style = theme.mark(at.mark);
+            let wasted = model.is_wasted(r.node);
+            let mut left = vec![
+                Span::styled(at.mark.symbol().to_string(), mark_style),
+                Span::styled(if wasted { "!" } else { " " }, theme.wasted),
+                Span::raw(" "),
+            ];
+            let mut used = 3;
+            if attrs {
+                let (mode, owner) = match at.entry {
+                    Some(e) => (
+                        text::mode_string(e.kind, e.mode),
+                        format!("{}:{}", e.uid, e.gid),
+                    ),
+                    None => ("d---------".to_string(), "-".to_string()),
+                };
+                let a = format!("{mode} {:<11} ", text::fit_end(&owner, 11));
+                used += text::width(&a);
+                left.push(Span::styled(a, theme.dim));
+            }
+            let size = if at.mark == Mark::Removed {
+                at.entry.map(|e| e.size).filter(|&s| s > 0).map(text::human)
+            } else {
+                Some(text::human(
+                    sizes.get(r.node as usize).copied().unwrap_or(0),
+                ))
+            };
+            let size = pad_left(&size.unwrap_or_default(), SIZE_W);
+            let room = width.saturating_sub(used + SIZE_W + 1);
+            // Deep paths keep a third of the room for the name.
+            let indent = (r.depth as usize * 2).min(room / 3);
+            let fold = if !r.has_children {
+                "  "
+            } else if view.is_expanded(r.node) {
+                "▾ "
+            } else {
+                "▸ "
+            };
+            let mut name = text::clean(tree.name(r.node));
+            let is_dir = at.is_dir();
+            if is_dir {
+                name.push('/');
+            }
+            let link = at
+                .entry
+                .filter(|e| e.kind == EntryKind::Symlink)
+                .and_then(|e| {
+                    let idx = model.layers().get(at.entry_layer)?;
+                    Some(format!(" → {}", text::clean(idx.link(e))))
+                });
+            let name_room = room.saturating_sub(indent + 2);
+            let name = text::fit_middle(&name, name_room);
+            let name_style = match at.mark {
+                Mark::Removed => theme.removed,
+                Mark::Unmodified if is_dir => theme.dir,
+                _ => mark_style.patch(if is_dir { theme.bold } else { theme.text }),
+            };
+            left.push(Span::raw(" ".repeat(indent)));
+            left.push(Span::styled(fold, theme.dim));
+            let link_room = name_room.saturating_sub(text::width(&name));
+            left.push(Span::styled(name, name_style));
+            if let Some(l) = link
+                && link_room > 3
+            {
+                left.push(Span::styled(text::fit_middle(&l, link_room), theme.link));
+            }
+            let size_style = if at.mark == Mark::Removed {
+                theme.dim
+            } else {
+                theme.text
+            };
+            row(
+                buf,
+                inner,
+                y,
+                left,
+                vec![Span::styled(size, size_style)],
+                base,
+            );
+        }
+    }
+}

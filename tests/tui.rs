@@ -1,0 +1,864 @@
+//! The terminal UI, driven like a user would: scripted key journeys through
+//! the real event loop on ratatui's `TestBackend`, insta snapshots of the
+//! rendered screens at 80×24 and 160×48, every pane rendered into
+//! degenerate areas, hostile images, the loading screen, and (when tmux is
+//! installed) the real binary in a real terminal.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::widgets::Widget;
+
+use ballast::archive::{Input, LoadProgress};
+use ballast::present::tui::app::{App, WasteRow};
+use ballast::present::tui::event_loop::{Loading, Outcome, Screen, Scripted, run_loop};
+use ballast::present::tui::layout::Pane;
+use ballast::present::tui::lens::{Mode, Sort};
+use ballast::present::tui::widgets::{self, LoadingView};
+use ballast::present::tui::{Model, Theme};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sample() -> PathBuf {
+    root().join("sample-images/ml-mistakes.docker.tar")
+}
+
+fn load(path: &Path) -> Model {
+    Model::load(
+        &Input::Path(path.to_path_buf()),
+        &ballast::Options::default(),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A key, a control key, or text typed one character at a time.
+enum K {
+    Key(KeyCode),
+    Ctrl(char),
+    Text(&'static str),
+}
+
+use K::{Ctrl, Key, Text};
+
+fn ch(c: char) -> K {
+    Key(KeyCode::Char(c))
+}
+
+/// The app on a `TestBackend`, driven through the real event loop.
+struct Session {
+    term: Terminal<TestBackend>,
+    screen: Screen,
+    theme: Theme,
+}
+
+impl Session {
+    fn open(path: &Path, width: u16, height: u16) -> Session {
+        let theme = Theme::plain();
+        let mut app = App::new(load(path), theme.clone());
+        app.resize(width, height);
+        let term = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+        Session {
+            term,
+            screen: Screen::Ready(Box::new(app)),
+            theme,
+        }
+    }
+
+    fn sample(width: u16, height: u16) -> Session {
+        Session::open(&sample(), width, height)
+    }
+
+    fn events(&mut self, events: Vec<Event>) -> Outcome {
+        let mut inputs = Scripted(VecDeque::from(events));
+        run_loop(&mut self.term, &mut self.screen, &mut inputs, &self.theme).expect("event loop")
+    }
+
+    fn keys(&mut self, keys: &[K]) -> &mut Session {
+        let mut events = Vec::new();
+        for k in keys {
+            match k {
+                Key(code) => events.push(key(*code, KeyModifiers::NONE)),
+                Ctrl(c) => events.push(key(KeyCode::Char(*c), KeyModifiers::CONTROL)),
+                Text(s) => {
+                    events.extend(s.chars().map(|c| key(KeyCode::Char(c), KeyModifiers::NONE)))
+                }
+            }
+        }
+        assert!(matches!(self.events(events), Outcome::Quit));
+        self
+    }
+
+    fn app(&self) -> &App {
+        match &self.screen {
+            Screen::Ready(app) => app,
+            Screen::Loading(_) => panic!("still loading"),
+        }
+    }
+
+    fn screen_text(&self) -> String {
+        buffer_text(self.term.backend().buffer())
+    }
+}
+
+fn key(code: KeyCode, modifiers: KeyModifiers) -> Event {
+    Event::Key(KeyEvent::new(code, modifiers))
+}
+
+fn buffer_text(buf: &Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in area.top()..area.bottom() {
+        let mut line = String::new();
+        for x in area.left()..area.right() {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Moves the steps selection to `step` with the arrow keys, as a user would.
+fn go_to_step(s: &mut Session, step: usize) {
+    for _ in 0..100 {
+        let cur = s.app().selected_step().expect("a step is selected");
+        if cur == step {
+            return;
+        }
+        let k = if cur > step {
+            KeyCode::Up
+        } else {
+            KeyCode::Down
+        };
+        s.keys(&[Key(k)]);
+    }
+    panic!("could not reach step {step}");
+}
+
+// --- journeys ---
+
+#[test]
+fn opens_on_the_final_image_with_the_largest_directory_first() {
+    let mut s = Session::sample(80, 24);
+    s.keys(&[]);
+    let app = s.app();
+    assert_eq!(app.focus(), Pane::Steps);
+    let last_with_layer = app
+        .model()
+        .report()
+        .steps
+        .iter()
+        .rev()
+        .find(|st| st.layer_index.is_some())
+        .map(|st| st.index);
+    assert_eq!(app.selected_step(), last_with_layer);
+    assert_eq!(app.layer(), Some(app.model().layers().len() - 1));
+    assert_eq!(app.tree_lines().first().map(String::as_str), Some("bin"));
+    let text = s.screen_text();
+    assert!(text.contains("ml-mistakes"), "{text}");
+    assert!(text.contains("reclaimable"), "{text}");
+    insta::assert_snapshot!("start_80x24", text);
+}
+
+#[test]
+fn start_screen_at_160x48() {
+    let mut s = Session::sample(160, 48);
+    s.keys(&[]);
+    insta::assert_snapshot!("start_160x48", s.screen_text());
+}
+
+#[test]
+fn main_views_at_160x48() {
+    // A step's own changes, a flagged file selected: its details.
+    let mut s = Session::sample(160, 48);
+    go_to_step(&mut s, 5);
+    s.keys(&[Key(KeyCode::Enter), ch('a')]);
+    for _ in 0..9 {
+        s.keys(&[ch('j')]);
+    }
+    let p = s.app().selected_path().unwrap_or_default();
+    assert!(p.starts_with("/root/.cache/pip/"), "{p}");
+    insta::assert_snapshot!("step5_changes_160x48", s.screen_text());
+
+    // From the deleted-later finding to its file.
+    let mut s = Session::sample(160, 48);
+    let row = s
+        .app()
+        .waste_rows()
+        .iter()
+        .position(|r| {
+            matches!(r, WasteRow::Finding(i)
+                if s.app().model().report().findings[*i].category == "deleted-later")
+        })
+        .expect("a deleted-later finding");
+    s.keys(&[Key(KeyCode::Tab), Key(KeyCode::Tab)]);
+    for _ in 0..row {
+        s.keys(&[Key(KeyCode::Down)]);
+    }
+    insta::assert_snapshot!("waste_selected_160x48", s.screen_text());
+    s.keys(&[Key(KeyCode::Enter)]);
+    assert_eq!(s.app().selected_path().as_deref(), Some("/tmp/dataset.tar"));
+    insta::assert_snapshot!("jump_deleted_later_160x48", s.screen_text());
+
+    let mut s = Session::sample(160, 48);
+    s.keys(&[ch('?')]);
+    insta::assert_snapshot!("help_160x48", s.screen_text());
+}
+
+#[test]
+fn select_a_step_and_open_a_directory() {
+    let mut s = Session::sample(80, 24);
+    // Step 5 is `RUN pip install tinypkg`; look at only what it changed.
+    go_to_step(&mut s, 5);
+    s.keys(&[Key(KeyCode::Enter), ch('a')]);
+    assert_eq!(s.app().focus(), Pane::Tree);
+    assert_eq!(s.app().settings().mode, Mode::StepOnly);
+    assert_eq!(s.app().layer(), Some(4));
+    // A small step opens fully: pip's cache is visible at once.
+    let lines = s.app().tree_lines();
+    assert!(lines.iter().any(|l| l.trim() == "pip"), "{lines:#?}");
+    insta::assert_snapshot!("step5_changes_80x24", s.screen_text());
+
+    // Back to the whole image, fold everything, then open /usr by hand.
+    s.keys(&[ch('a'), ch('c')]);
+    assert_eq!(s.app().settings().mode, Mode::Aggregated);
+    assert!(s.app().tree_lines().iter().all(|l| !l.starts_with(' ')));
+    let usr = s
+        .app()
+        .tree_lines()
+        .iter()
+        .position(|l| l == "usr")
+        .expect("usr at step 5");
+    s.keys(&[Key(KeyCode::Home)]);
+    for _ in 0..usr {
+        s.keys(&[ch('j')]);
+    }
+    assert_eq!(s.app().selected_path().as_deref(), Some("/usr"));
+    s.keys(&[Key(KeyCode::Char(' '))]);
+    assert!(
+        s.app().tree_lines().iter().any(|l| l == "  local"),
+        "{:#?}",
+        s.app().tree_lines()
+    );
+    s.keys(&[Key(KeyCode::Right), Key(KeyCode::Right)]);
+    let p = s.app().selected_path().expect("selection");
+    assert!(p.starts_with("/usr/"), "{p}");
+    s.keys(&[Key(KeyCode::Left), Key(KeyCode::Left)]);
+    assert_eq!(s.app().selected_path().as_deref(), Some("/usr"));
+    s.keys(&[Key(KeyCode::Left)]);
+    assert!(!s.app().tree_lines().iter().any(|l| l.starts_with("  ")));
+}
+
+#[test]
+fn filter_the_tree_by_substring_and_regex() {
+    let mut s = Session::sample(80, 24);
+    s.keys(&[ch('/'), Text("safetensors")]);
+    assert!(s.app().input().is_some());
+    assert!(s.screen_text().contains("/ safetensors"));
+    s.keys(&[Key(KeyCode::Enter)]);
+    assert!(s.app().input().is_none());
+    let lines = s.app().tree_lines();
+    let files: Vec<&String> = lines.iter().filter(|l| l.contains("safetensors")).collect();
+    assert_eq!(files.len(), 2, "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| ["models", "app", "weights"].contains(&l.trim()) || l.contains("safetensors"))
+    );
+    insta::assert_snapshot!("filter_safetensors_80x24", s.screen_text());
+
+    // A regex; upper case makes it case-sensitive (smart case).
+    s.keys(&[ch('/'), Ctrl('u'), Text(r"\.py$"), Key(KeyCode::Enter)]);
+    let lines = s.app().tree_lines();
+    assert!(lines.iter().any(|l| l.trim() == "main.py"), "{lines:#?}");
+    let rows = s.app().tree().rows();
+    let leaves: Vec<&str> = rows
+        .iter()
+        .zip(&lines)
+        .filter(|(r, _)| !r.has_children)
+        .map(|(_, l)| l.trim())
+        .collect();
+    assert!(leaves.iter().all(|l| l.ends_with(".py")), "{lines:#?}");
+    s.keys(&[ch('/'), Ctrl('u'), Text("MAIN"), Key(KeyCode::Enter)]);
+    assert!(s.app().tree_lines().is_empty());
+    assert!(s.screen_text().contains("no path matches"));
+    // An invalid regex is taken literally.
+    s.keys(&[ch('/'), Ctrl('u'), Text("(main"), Key(KeyCode::Enter)]);
+    assert!(
+        s.app()
+            .settings()
+            .filter
+            .as_ref()
+            .is_some_and(|f| f.literal)
+    );
+    // Esc while typing puts the previous filter back; an empty one clears.
+    s.keys(&[ch('/'), Text("xyz"), Key(KeyCode::Esc)]);
+    assert_eq!(
+        s.app().settings().filter.as_ref().map(|f| f.text.as_str()),
+        Some("(main")
+    );
+    s.keys(&[Ctrl('f'), Ctrl('u'), Key(KeyCode::Enter)]);
+    assert!(s.app().settings().filter.is_none());
+    assert!(s.app().tree_lines().len() > 3);
+}
+
+#[test]
+fn enter_on_every_finding_jumps_to_its_step_and_path() {
+    let mut s = Session::sample(80, 24);
+    s.keys(&[Key(KeyCode::Tab), Key(KeyCode::Tab)]);
+    assert_eq!(s.app().focus(), Pane::Waste);
+    let rows = s.app().waste_rows().to_vec();
+    let mut jumped = 0;
+    for (i, row) in rows.iter().enumerate() {
+        let WasteRow::Finding(fi) = *row else {
+            continue;
+        };
+        let finding = s.app().model().report().findings[fi].clone();
+        // Back to the waste pane, onto row i.
+        while s.app().focus() != Pane::Waste {
+            s.keys(&[Key(KeyCode::Tab)]);
+        }
+        s.keys(&[Key(KeyCode::Home)]);
+        for _ in 0..i {
+            s.keys(&[Key(KeyCode::Down)]);
+        }
+        assert_eq!(s.app().waste_nav().selected(), i);
+        s.keys(&[Key(KeyCode::Enter)]);
+        assert_eq!(
+            s.app().selected_step(),
+            finding.step_index,
+            "{}",
+            finding.message
+        );
+        match finding.paths.first() {
+            Some(p) => {
+                assert_eq!(s.app().focus(), Pane::Tree);
+                assert_eq!(
+                    s.app().selected_path(),
+                    Some(p.display()),
+                    "{}",
+                    finding.message
+                );
+                jumped += 1;
+                if finding.rule == "deleted-later" || finding.category == "deleted-later" {
+                    insta::assert_snapshot!("jump_deleted_later_80x24", s.screen_text());
+                }
+            }
+            None => assert_eq!(s.app().focus(), Pane::Waste),
+        }
+    }
+    assert!(jumped >= 8, "only {jumped} findings had paths");
+}
+
+#[test]
+fn jumping_clears_filters_that_would_hide_the_path() {
+    let mut s = Session::sample(80, 24);
+    s.keys(&[
+        ch('/'),
+        Text("nothing-matches-this"),
+        Key(KeyCode::Enter),
+        ch('a'),
+    ]);
+    assert!(s.app().tree_lines().is_empty());
+    s.keys(&[
+        Key(KeyCode::Tab),
+        Key(KeyCode::Home),
+        Key(KeyCode::Down),
+        Key(KeyCode::Enter),
+    ]);
+    assert_eq!(s.app().focus(), Pane::Tree);
+    assert!(s.app().settings().filter.is_none());
+    assert!(s.app().selected_path().is_some());
+}
+
+#[test]
+fn toggle_views_sorts_and_filters() {
+    let mut s = Session::sample(80, 24);
+    s.keys(&[Key(KeyCode::Tab)]);
+    assert_eq!(s.app().settings().sort, Sort::Size);
+    s.keys(&[ch('s')]);
+    assert_eq!(s.app().settings().sort, Sort::Name);
+    let names = s.app().tree_lines();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    s.keys(&[ch('s')]);
+
+    // dive's keys: Ctrl+L layer changes, Ctrl+A back to aggregated.
+    s.keys(&[Ctrl('l')]);
+    assert_eq!(s.app().settings().mode, Mode::StepOnly);
+    s.keys(&[Ctrl('a')]);
+    assert_eq!(s.app().settings().mode, Mode::Aggregated);
+
+    s.keys(&[ch('w')]);
+    assert!(s.app().settings().wasted_only);
+    let text = s.screen_text();
+    assert!(text.contains("wasted only"), "{text}");
+    s.keys(&[ch('w'), Ctrl('u')]);
+    assert!(s.app().settings().hidden.unmodified);
+    s.keys(&[Ctrl('u'), Ctrl('r'), ch('m')]);
+    assert!(s.app().settings().hidden.removed && s.app().settings().hidden.modified);
+    s.keys(&[ch('r'), ch('m')]);
+    assert!(!s.app().settings().hidden.any());
+
+    s.keys(&[Ctrl('b')]);
+    assert!(s.app().settings().attributes);
+    assert!(s.screen_text().contains("drwxr-xr-x"));
+    s.keys(&[ch('b')]);
+
+    // Ctrl+Space closes everything (the filters above opened their
+    // matches), then opens everything, then closes it again.
+    if s.app().tree().any_expanded() {
+        s.keys(&[Ctrl(' ')]);
+    }
+    let closed = s.app().tree_lines().len();
+    s.keys(&[Ctrl(' ')]);
+    assert!(s.app().tree_lines().len() > closed * 5);
+    s.keys(&[Ctrl(' ')]);
+    assert_eq!(s.app().tree_lines().len(), closed);
+
+    // Empty steps hidden and shown again.
+    s.keys(&[Key(KeyCode::BackTab), ch('e')]);
+    let with_layers = s.app().model().layers().len();
+    assert_eq!(s.app().step_rows().len(), with_layers);
+    s.keys(&[ch('e')]);
+    assert_eq!(s.app().step_rows().len(), s.app().model().step_count());
+
+    s.keys(&[ch('z')]);
+    assert_eq!(s.app().zoomed(), Some(Pane::Steps));
+    insta::assert_snapshot!("zoomed_steps_80x24", s.screen_text());
+    s.keys(&[ch('z')]);
+}
+
+#[test]
+fn help_overlay_lists_every_binding() {
+    let mut s = Session::sample(80, 24);
+    s.keys(&[ch('?')]);
+    assert!(s.app().help_scroll().is_some());
+    let text = s.screen_text();
+    assert!(text.contains("Keys"), "{text}");
+    insta::assert_snapshot!("help_80x24", text);
+    s.keys(&[Key(KeyCode::PageDown), Key(KeyCode::PageDown)]);
+    let scrolled = s.screen_text();
+    assert!(scrolled.contains("mode and owner"), "{scrolled}");
+    // Any other key closes it and does nothing else; q does not quit.
+    s.keys(&[ch('q')]);
+    assert!(s.app().help_scroll().is_none());
+    assert!(!s.app().should_quit());
+    let mut big = Session::sample(160, 48);
+    big.keys(&[ch('?')]);
+    let all = big.screen_text();
+    for b in ballast::present::tui::keys::BINDINGS {
+        assert!(all.contains(b.help), "help lacks {:?}:\n{all}", b.help);
+    }
+}
+
+#[test]
+fn quit_keys_end_the_session() {
+    for k in [ch('q'), Key(KeyCode::Esc), Ctrl('c')] {
+        let mut s = Session::sample(80, 24);
+        let before = s.app().selected_step();
+        let ev = match k {
+            Key(code) => key(code, KeyModifiers::NONE),
+            Ctrl(c) => key(KeyCode::Char(c), KeyModifiers::CONTROL),
+            Text(_) => unreachable!(),
+        };
+        // The loop returns on the quit key, before the rest.
+        let rest = key(KeyCode::Char('j'), KeyModifiers::NONE);
+        assert!(matches!(s.events(vec![ev, rest]), Outcome::Quit));
+        assert!(s.app().should_quit());
+        assert_eq!(s.app().selected_step(), before);
+    }
+}
+
+#[test]
+fn mouse_wheel_scrolls_the_pane_under_the_pointer_and_clicks_focus() {
+    let mut s = Session::sample(80, 24);
+    let areas = s.app().areas();
+    let at = |r: Rect, kind| {
+        Event::Mouse(MouseEvent {
+            kind,
+            column: r.x + 2,
+            row: r.y + 2,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let before = s.app().selected_step();
+    s.events(vec![at(areas.steps, MouseEventKind::ScrollUp)]);
+    assert_eq!(s.app().selected_step(), before.map(|b| b - 3));
+    assert_eq!(
+        s.app().focus(),
+        Pane::Steps,
+        "the wheel does not move focus"
+    );
+    s.events(vec![at(areas.tree, MouseEventKind::ScrollDown)]);
+    assert_eq!(s.app().tree().selected(), 3);
+    s.events(vec![at(
+        areas.waste,
+        MouseEventKind::Down(MouseButton::Left),
+    )]);
+    assert_eq!(s.app().focus(), Pane::Waste);
+    assert_eq!(s.app().waste_nav().selected(), 1);
+}
+
+#[test]
+fn resizing_redraws_and_keeps_the_selection_visible() {
+    let mut s = Session::sample(160, 48);
+    s.keys(&[Key(KeyCode::Tab), Ctrl(' '), Key(KeyCode::End)]);
+    let selected = s.app().selected_path();
+    for (w, h) in [(80, 24), (40, 12), (20, 6), (1, 1), (120, 40)] {
+        s.term.backend_mut().resize(w, h);
+        s.events(vec![Event::Resize(w, h)]);
+        assert_eq!(s.app().selected_path(), selected);
+        let t = s.app().tree();
+        assert!(t.window().iter().any(|r| Some(r.node) == t.selected_node()) || h < 8);
+    }
+}
+
+#[test]
+fn narrow_terminals_cut_long_paths_in_the_middle() {
+    let mut s = Session::sample(50, 16);
+    s.keys(&[
+        ch('/'),
+        Text("Packages"),
+        Key(KeyCode::Enter),
+        Key(KeyCode::End),
+    ]);
+    let text = s.screen_text();
+    assert!(text.contains('…'), "{text}");
+    insta::assert_snapshot!("narrow_50x16", text);
+}
+
+// --- rendering robustness ---
+
+#[test]
+fn every_pane_renders_into_tiny_areas() {
+    let mut s = Session::sample(80, 24);
+    // States with the most on screen: help, filter input, zoom, details of a file.
+    let states: Vec<Vec<K>> = vec![
+        vec![],
+        vec![Key(KeyCode::Tab), Ctrl(' '), Key(KeyCode::End)],
+        vec![Key(KeyCode::Tab), ch('b'), ch('a')],
+        vec![Key(KeyCode::Tab), Key(KeyCode::Down)],
+        vec![ch('/'), Text("a")],
+        vec![Key(KeyCode::Enter), ch('?')],
+        vec![ch('?'), ch('z')],
+    ];
+    for keys in states {
+        s.keys(&keys);
+        let app = s.app();
+        for (w, h) in [
+            (0, 0),
+            (1, 1),
+            (0, 5),
+            (5, 0),
+            (1, 7),
+            (7, 1),
+            (2, 2),
+            (3, 3),
+            (12, 4),
+        ] {
+            let area = Rect::new(0, 0, w, h);
+            let mut buf = Buffer::empty(area);
+            widgets::render_app(app, area, &mut buf);
+            widgets::Header { app }.render(area, &mut buf);
+            widgets::StepsPane { app }.render(area, &mut buf);
+            widgets::TreePane { app }.render(area, &mut buf);
+            widgets::WastePane { app }.render(area, &mut buf);
+            widgets::DetailsPane { app }.render(area, &mut buf);
+            widgets::Footer { app }.render(area, &mut buf);
+            widgets::HelpOverlay {
+                theme: &app.theme,
+                scroll: 99,
+            }
+            .render(area, &mut buf);
+            let p = LoadProgress::default();
+            LoadingView {
+                theme: &app.theme,
+                source: "x",
+                progress: &p,
+                elapsed: std::time::Duration::ZERO,
+            }
+            .render(area, &mut buf);
+        }
+    }
+}
+
+#[test]
+fn no_color_means_no_color_and_symbols_still_tell_changes_apart() {
+    let mut s = Session::sample(80, 24);
+    go_to_step(&mut s, 8); // chown -R: metadata-only rewrites
+    s.keys(&[Key(KeyCode::Enter), ch('a')]);
+    let buf = s.term.backend().buffer();
+    for cell in buf.content() {
+        assert!(matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset));
+    }
+    let text = s.screen_text();
+    assert!(
+        text.contains("*! "),
+        "metadata-only rows carry `*`:\n{text}"
+    );
+    insta::assert_snapshot!("chown_step_changes_80x24", text);
+}
+
+#[test]
+fn hostile_images_render_and_navigate() {
+    let dir = root().join("tests/hostile/corpus");
+    let raw = std::fs::read(dir.join("cases.json")).expect("cases.json");
+    let cases: serde_json::Value = serde_json::from_slice(&raw).expect("json");
+    let mut ran = 0;
+    for case in cases.as_array().expect("a list") {
+        let file = case["file"].as_str().unwrap_or_default();
+        let big = case["big"].as_bool().unwrap_or(false);
+        if case["expect_exit"].as_i64() != Some(0) || big || !dir.join(file).exists() {
+            continue;
+        }
+        for (w, h) in [(80, 24), (24, 8)] {
+            let mut s = Session::open(&dir.join(file), w, h);
+            s.keys(&[
+                Key(KeyCode::Tab),
+                Ctrl(' '),
+                Key(KeyCode::End),
+                ch('b'),
+                Key(KeyCode::PageUp),
+                ch('a'),
+                Key(KeyCode::BackTab),
+                Key(KeyCode::Home),
+                Key(KeyCode::End),
+                ch('/'),
+                Text("a"),
+                Key(KeyCode::Enter),
+                Key(KeyCode::Tab),
+                Key(KeyCode::Tab),
+                Key(KeyCode::Down),
+                Key(KeyCode::Enter),
+            ]);
+            let text = s.screen_text();
+            assert!(
+                !text.contains('\u{202E}'),
+                "{file}: a bidi override reached the screen"
+            );
+        }
+        ran += 1;
+    }
+    assert!(ran >= 10, "only {ran} hostile cases ran");
+}
+
+// --- loading ---
+
+#[test]
+fn loading_screen_shows_progress_then_opens_the_ui() {
+    let theme = Theme::plain();
+    let progress = Arc::new(LoadProgress::default());
+    progress.bytes_total.store(1000, Ordering::Relaxed);
+    progress.bytes_done.store(500, Ordering::Relaxed);
+    progress.layers_total.store(4, Ordering::Relaxed);
+    progress.layers_done.store(2, Ordering::Relaxed);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut screen = Screen::Loading(Loading {
+        source: "image.tar".into(),
+        progress: Arc::clone(&progress),
+        started: Instant::now(),
+        result: rx,
+    });
+    let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    let none = Scripted(VecDeque::new());
+    let out = run_loop(&mut term, &mut screen, &mut { none }, &theme).expect("loop");
+    assert!(matches!(out, Outcome::Quit));
+    let text = buffer_text(term.backend().buffer());
+    assert!(
+        text.contains("image.tar") && text.contains("50 %") && text.contains("layers 2/4"),
+        "{text}"
+    );
+    let elapsed = regex::Regex::new(r"\d+\.\d s").expect("regex");
+    insta::assert_snapshot!("loading_80x24", elapsed.replace_all(&text, "N.N s"));
+
+    tx.send(Ok(load(&sample()))).expect("send");
+    let keys = Scripted(VecDeque::from(vec![key(KeyCode::Tab, KeyModifiers::NONE)]));
+    run_loop(&mut term, &mut screen, &mut { keys }, &theme).expect("loop");
+    let Screen::Ready(app) = &screen else {
+        panic!("the UI did not open");
+    };
+    assert_eq!(app.focus(), Pane::Tree);
+}
+
+#[test]
+fn q_quits_while_loading_and_a_load_failure_is_returned() {
+    let theme = Theme::plain();
+    let (_tx, rx) = std::sync::mpsc::channel();
+    let mut screen = Screen::Loading(Loading {
+        source: "x".into(),
+        progress: Arc::new(LoadProgress::default()),
+        started: Instant::now(),
+        result: rx,
+    });
+    let mut term = Terminal::new(TestBackend::new(40, 10)).expect("terminal");
+    let q = Scripted(VecDeque::from(vec![
+        key(KeyCode::Char('q'), KeyModifiers::NONE),
+        key(KeyCode::Tab, KeyModifiers::NONE),
+    ]));
+    let out = run_loop(&mut term, &mut screen, &mut { q }, &theme).expect("loop");
+    assert!(matches!(out, Outcome::Quit));
+    assert!(matches!(screen, Screen::Loading(_)));
+
+    let bad = root().join("tests/hostile/corpus/docker-manifest-not-json.tar");
+    let result = Model::load(&Input::Path(bad), &ballast::Options::default());
+    let (tx, rx) = std::sync::mpsc::channel();
+    tx.send(result).expect("send");
+    let mut screen = Screen::Loading(Loading {
+        source: "x".into(),
+        progress: Arc::new(LoadProgress::default()),
+        started: Instant::now(),
+        result: rx,
+    });
+    let out = run_loop(
+        &mut term,
+        &mut screen,
+        &mut Scripted(VecDeque::new()),
+        &theme,
+    )
+    .expect("loop");
+    match out {
+        Outcome::LoadFailed(e) => assert!(e.one_line().contains("manifest.json"), "{e}"),
+        Outcome::Quit => panic!("the failure was not returned"),
+    }
+}
+
+// --- a real terminal ---
+
+/// Runs tmux on its own server socket, so a test never touches a user's
+/// sessions.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn available() -> bool {
+        std::process::Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    /// Waits until the screen shows `text`.
+    fn wait_for(&self, text: &str) -> String {
+        self.wait_until(text, |s| s.contains(text))
+    }
+
+    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn real_terminal_opens_answers_keys_and_quits_with_exit_0() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = dir.path().join("status");
+    let t = Tmux {
+        socket: format!("ballast-e2e-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "'{}' '{}'; echo \"exit=$?\" > '{}'",
+        env!("CARGO_BIN_EXE_ballast"),
+        sample().display(),
+        status.display()
+    );
+    t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &cmd,
+    ]);
+    t.run(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
+    // tmux holds a lone Escape back for 500 ms by default.
+    t.run(&["set-option", "-s", "escape-time", "0"]);
+    let first = t.wait_for("Files · step 14");
+    assert!(first.contains("ml-mistakes:latest"), "{first}");
+    assert!(first.contains("Waste & fixes"), "{first}");
+
+    // Into the tree, open /usr.
+    t.run(&["send-keys", "-t", "e2e", "Tab", "Down", "Down", "Space"]);
+    t.wait_for("▾ usr/");
+    // Filter, then the help overlay, then close it.
+    t.run(&["send-keys", "-t", "e2e", "/", "safetensors", "Enter"]);
+    t.wait_for("/safetensors/");
+    t.run(&["send-keys", "-t", "e2e", "?"]);
+    t.wait_for("any other key closes");
+    t.run(&["send-keys", "-t", "e2e", "Escape"]);
+    // A resize redraws at the new size: the header drops the layer count
+    // at 80 columns, the frame ends at column 80.
+    t.wait_for("13 layers");
+    t.run(&["resize-window", "-t", "e2e", "-x", "80", "-y", "24"]);
+    let small = t.wait_until("the 80x24 layout", |s| {
+        !s.contains("13 layers") && s.contains("Files · step 14 · /safetensors/")
+    });
+    assert!(small.lines().all(|l| l.chars().count() <= 80), "{small}");
+    t.run(&["send-keys", "-t", "e2e", "q"]);
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while !status.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "ballast did not quit:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let code = std::fs::read_to_string(&status).expect("status");
+    assert_eq!(code.trim(), "exit=0");
+    // The alternate screen is gone: the UI no longer shows.
+    assert!(!t.screen().contains("Waste & fixes"));
+}
