@@ -20,7 +20,7 @@ use super::report::PathBytes;
 use super::rules::RuleSet;
 use super::steps::Step;
 use crate::index::layer::{EntryKind, LayerIndex};
-use crate::index::tree::{MergedTree, NodeId, ROOT, Version};
+use crate::index::tree::{MergedTree, NodeId, Version};
 
 /// Paths listed per finding; the rest are counted in `path_count`.
 const MAX_PATHS: usize = 10;
@@ -278,29 +278,6 @@ fn superseded(cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// The layer where a file's current content first arrived: a later
-/// `chmod`/`chown` copy is its own finding, and the fix for what the content
-/// is belongs to the step that wrote it.
-fn origin_layer(cx: &Context<'_>, node: NodeId, current: &Version, hash: u128) -> usize {
-    let mut layer = current.layer as usize;
-    for v in cx
-        .tree
-        .history(node)
-        .skip_while(|v| v.layer > current.layer)
-        .skip(1)
-    {
-        let same = v.present
-            && v.entry_index()
-                .map(|i| &cx.layers[v.layer as usize].entries[i])
-                .is_some_and(|e| e.kind == EntryKind::File && e.hash == hash);
-        if !same {
-            break;
-        }
-        layer = v.layer as usize;
-    }
-    layer
-}
-
 /// One walk of the final tree: rule matches and duplicate content.
 fn final_tree(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(last) = cx.layers.len().checked_sub(1) else {
@@ -308,58 +285,35 @@ fn final_tree(cx: &Context<'_>, out: &mut Vec<Finding>) {
     };
     let mut by_rule: BTreeMap<(usize, usize), Group> = BTreeMap::new();
     let mut by_hash: HashMap<u128, Vec<(usize, NodeId, u64)>> = HashMap::new();
-    let mut path: Vec<u8> = Vec::new();
     let mut matched = Vec::new();
-    let mut stack: Vec<(NodeId, usize)> = vec![(ROOT, 0)];
-    while let Some((id, parent_len)) = stack.pop() {
-        path.truncate(parent_len);
-        if id != ROOT {
-            if !path.is_empty() {
-                path.push(b'/');
-            }
-            path.extend_from_slice(cx.tree.name(id));
-        }
-        let here = path.len();
-        for c in cx.tree.children(id) {
-            let Some(st) = cx.tree.state_at(cx.layers, c, last) else {
-                continue;
-            };
-            match st.entry {
-                Some(e) if e.kind == EntryKind::File => {
-                    let layer = origin_layer(cx, c, st.version, e.hash);
-                    if !path.is_empty() {
-                        path.push(b'/');
-                    }
-                    path.extend_from_slice(cx.tree.name(c));
-                    cx.rules.matching(&path, &mut matched);
-                    path.truncate(here);
-                    for &r in &matched {
-                        let rule = &cx.rules.rules[r];
-                        if !rule.only_after.is_empty() {
-                            let instr = cx.step(layer).map_or("", |s| s.instruction.as_str());
-                            if !rule
-                                .only_after
-                                .iter()
-                                .any(|w| instr.starts_with(w.as_str()))
-                            {
-                                continue;
-                            }
-                        }
-                        by_rule
-                            .entry((r, layer))
-                            .or_insert_with(|| Group { items: Vec::new() })
-                            .items
-                            .push((Item::Node(c, e.size), c));
-                    }
-                    if e.size >= MIN_DUPLICATE_BYTES {
-                        by_hash.entry(e.hash).or_default().push((layer, c, e.size));
-                    }
+    cx.tree.walk_present(cx.layers, last, |path, c, st| {
+        let Some(e) = st.entry.filter(|e| e.kind == EntryKind::File) else {
+            return;
+        };
+        let layer = cx.tree.content_origin(cx.layers, c, st.version);
+        cx.rules.matching(path, &mut matched);
+        for &r in &matched {
+            let rule = &cx.rules.rules[r];
+            if !rule.only_after.is_empty() {
+                let instr = cx.step(layer).map_or("", |s| s.instruction.as_str());
+                if !rule
+                    .only_after
+                    .iter()
+                    .any(|w| instr.starts_with(w.as_str()))
+                {
+                    continue;
                 }
-                Some(e) if e.kind != EntryKind::Dir => {}
-                _ => stack.push((c, here)),
             }
+            by_rule
+                .entry((r, layer))
+                .or_insert_with(|| Group { items: Vec::new() })
+                .items
+                .push((Item::Node(c, e.size), c));
         }
-    }
+        if e.size >= MIN_DUPLICATE_BYTES {
+            by_hash.entry(e.hash).or_default().push((layer, c, e.size));
+        }
+    });
     for ((r, layer), g) in by_rule {
         let rule = &cx.rules.rules[r];
         if g.bytes() == 0 || g.bytes() < rule.min_bytes {

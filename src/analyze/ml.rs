@@ -12,10 +12,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::findings::{Context, Finding, Item};
-use super::packages::{Attribution, Manager, origin_layer};
+use super::packages::{Attribution, Manager};
 use super::report::PathBytes;
 use crate::index::layer::EntryKind;
-use crate::index::tree::{NodeId, ROOT};
+use crate::index::tree::NodeId;
 use crate::present::text::human;
 
 /// Paths listed per finding; the rest are counted in `path_count`.
@@ -186,62 +186,44 @@ fn walk_final(cx: &Context<'_>, att: &Attribution, last: usize) -> Walk {
         cuda: Vec::new(),
         debug: Vec::new(),
     };
-    let mut path: Vec<u8> = Vec::new();
-    let mut stack: Vec<(NodeId, usize)> = vec![(ROOT, 0)];
-    while let Some((id, parent_len)) = stack.pop() {
-        path.truncate(parent_len);
-        if id != ROOT {
-            if !path.is_empty() {
-                path.push(b'/');
-            }
-            path.extend_from_slice(cx.tree.name(id));
+    cx.tree.walk_present(cx.layers, last, |path, c, st| {
+        let Some(e) = st.entry.filter(|e| e.kind == EntryKind::File && e.size > 0) else {
+            return;
+        };
+        let v = st.version;
+        let debug = v.entry_index().and_then(|i| {
+            let table = &cx.layers[v.layer as usize].elf_debug;
+            let i = u32::try_from(i).ok()?;
+            table
+                .binary_search_by_key(&i, |d| d.0)
+                .ok()
+                .map(|at| table[at].1)
+        });
+        if let Some(d) = debug {
+            walk.debug
+                .push((c, cx.tree.content_origin(cx.layers, c, v), d));
         }
-        let here = path.len();
-        for c in cx.tree.children(id) {
-            let Some(st) = cx.tree.state_at(cx.layers, c, last) else {
-                continue;
-            };
-            let Some(e) = st.entry.filter(|e| e.kind != EntryKind::Dir) else {
-                stack.push((c, here));
-                continue;
-            };
-            if e.kind != EntryKind::File || e.size == 0 {
-                continue;
-            }
-            let v = st.version;
-            let debug = v.entry_index().and_then(|i| {
-                let table = &cx.layers[v.layer as usize].elf_debug;
-                let i = u32::try_from(i).ok()?;
-                table
-                    .binary_search_by_key(&i, |d| d.0)
-                    .ok()
-                    .map(|at| table[at].1)
-            });
-            if let Some(d) = debug {
-                walk.debug
-                    .push((c, origin_layer(cx.tree, cx.layers, c, v), d));
-            }
-            let Some((stem, mut version)) = cuda_name(cx.tree.name(c)) else {
-                continue;
-            };
-            let (source, root) = classify(&path, att.owner.get(&c).map(|&p| &att.packages[p]));
-            if version.is_empty() {
-                version = root
-                    .split(|&b| b == b'/')
-                    .find_map(cuda_dir_version)
-                    .unwrap_or_default();
-            }
-            walk.cuda.push(CudaLib {
-                node: c,
-                size: e.size,
-                layer: origin_layer(cx.tree, cx.layers, c, v),
-                stem,
-                version,
-                source,
-                root,
-            });
+        let Some((stem, mut version)) = cuda_name(cx.tree.name(c)) else {
+            return;
+        };
+        let dir = crate::index::path::split_parent(path).0;
+        let (source, root) = classify(dir, att.owner.get(&c).map(|&p| &att.packages[p]));
+        if version.is_empty() {
+            version = root
+                .split(|&b| b == b'/')
+                .find_map(cuda_dir_version)
+                .unwrap_or_default();
         }
-    }
+        walk.cuda.push(CudaLib {
+            node: c,
+            size: e.size,
+            layer: cx.tree.content_origin(cx.layers, c, v),
+            stem,
+            version,
+            source,
+            root,
+        });
+    });
     walk
 }
 

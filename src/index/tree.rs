@@ -217,6 +217,70 @@ impl MergedTree {
         sizes
     }
 
+    /// The layer where a node's current content first arrived: versions
+    /// that only re-wrote the same bytes (`chmod`, `chown`, a touch) do not
+    /// move it, so a fix lands on the step that wrote the content.
+    pub fn content_origin(&self, layers: &[LayerIndex], node: NodeId, current: &Version) -> usize {
+        let hash_of = |v: &Version| {
+            v.entry_index()
+                .map(|i| &layers[v.layer as usize].entries[i])
+                .filter(|e| e.kind == EntryKind::File)
+                .map(|e| e.hash)
+        };
+        let mut layer = current.layer as usize;
+        let Some(hash) = hash_of(current) else {
+            return layer;
+        };
+        for v in self
+            .history(node)
+            .skip_while(|v| v.layer > current.layer)
+            .skip(1)
+        {
+            if !v.present || hash_of(v) != Some(hash) {
+                break;
+            }
+            layer = v.layer as usize;
+        }
+        layer
+    }
+
+    /// Calls `f(path, node, state)` for every node present after layer `at`,
+    /// parents before their children; `path` has no leading slash. One
+    /// path buffer, an explicit stack: trees can be thousands of levels deep.
+    pub fn walk_present<'a>(
+        &'a self,
+        layers: &'a [LayerIndex],
+        at: usize,
+        mut f: impl FnMut(&[u8], NodeId, State<'a>),
+    ) {
+        let mut path: Vec<u8> = Vec::new();
+        let mut stack: Vec<(NodeId, usize)> = vec![(ROOT, 0)];
+        while let Some((id, parent_len)) = stack.pop() {
+            path.truncate(parent_len);
+            if id != ROOT {
+                if !path.is_empty() {
+                    path.push(b'/');
+                }
+                path.extend_from_slice(self.name(id));
+            }
+            let here = path.len();
+            for c in self.children(id) {
+                let Some(st) = self.state_at(layers, c, at) else {
+                    continue;
+                };
+                if !path.is_empty() {
+                    path.push(b'/');
+                }
+                path.extend_from_slice(self.name(c));
+                f(&path, c, st);
+                path.truncate(here);
+                if st.is_dir() {
+                    stack.push((c, here));
+                }
+            }
+        }
+    }
+
     /// Heap bytes held by the tree, for the memory report.
     pub fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()

@@ -250,37 +250,6 @@ fn final_records<'a>(
     out
 }
 
-/// The layer where a file's current content first arrived: later copies
-/// with the same content (`chown -R`, `chmod`) do not move it.
-pub fn origin_layer(
-    tree: &MergedTree,
-    layers: &[LayerIndex],
-    node: NodeId,
-    current: &Version,
-) -> usize {
-    let hash_of = |v: &Version| {
-        v.entry_index()
-            .map(|i| &layers[v.layer as usize].entries[i])
-            .filter(|e| e.kind == EntryKind::File)
-            .map(|e| e.hash)
-    };
-    let Some(hash) = hash_of(current) else {
-        return current.layer as usize;
-    };
-    let mut layer = current.layer as usize;
-    for v in tree
-        .history(node)
-        .skip_while(|v| v.layer > current.layer)
-        .skip(1)
-    {
-        if !v.present || hash_of(v) != Some(hash) {
-            break;
-        }
-        layer = v.layer as usize;
-    }
-    layer
-}
-
 /// Reads every package record the layers captured and attributes the final
 /// image's files to packages.
 pub fn attribute(layers: &[LayerIndex], tree: &MergedTree) -> Attribution {
@@ -349,7 +318,7 @@ pub fn attribute(layers: &[LayerIndex], tree: &MergedTree) -> Attribution {
         } else {
             None
         }
-        .or_else(|| Some(origin_layer(tree, layers, rec.node, rec.version)));
+        .or_else(|| Some(tree.content_origin(layers, rec.node, rec.version)));
         att.packages.push(Package {
             manager: raw.manager,
             name: raw.name,
@@ -398,7 +367,7 @@ fn majority_layer(
             continue;
         };
         *by_layer
-            .entry(origin_layer(tree, layers, id, st.version))
+            .entry(tree.content_origin(layers, id, st.version))
             .or_default() += size;
     }
     let best = by_layer.values().copied().max()?;
