@@ -286,6 +286,7 @@ impl Cli {
                         platform: self.platform,
                     },
                     progress: None,
+                    verify: self.verify,
                 },
                 index: IndexOptions {
                     verify: self.verify,

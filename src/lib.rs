@@ -56,6 +56,20 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
         analyze::add_layer_files(&mut report, &layers, &tree);
     }
     report.budget = analyze::budget::evaluate(&report, &opts.budgets);
+    if opts.load.verify || opts.index.verify {
+        // Mismatches are warnings found on the way; `--verify` makes the
+        // first one fatal.
+        if let Some(w) = report
+            .warnings
+            .iter()
+            .find(|w| w.contains("does not match"))
+        {
+            return Err(LoadError::new(
+                input.display(),
+                error::Problem::Digest(w.clone()),
+            ));
+        }
+    }
     Ok(Analysis {
         meta,
         layers,

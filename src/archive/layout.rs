@@ -60,6 +60,9 @@ pub struct LayerRef {
 #[derive(Debug)]
 pub struct Resolved {
     pub uses_oci_index: bool,
+    /// Problems found for free on the way (a config blob whose content does
+    /// not match its digest).
+    pub warnings: Vec<String>,
     pub repo_tags: Vec<String>,
     pub config: ImageConfiguration,
     pub layers: Vec<LayerRef>,
@@ -98,7 +101,7 @@ fn read_config(
     files: &dyn MetaFiles,
     name: &str,
     owner: &str,
-) -> Result<ImageConfiguration, Problem> {
+) -> Result<(ImageConfiguration, Option<String>), Problem> {
     if !files.exists(name) {
         return Err(Problem::MissingBlob {
             what: format!("{owner} config"),
@@ -106,7 +109,29 @@ fn read_config(
         });
     }
     let bytes = files.read(name)?;
-    parse_json(&bytes, &format!("image config {name}"))
+    let config = parse_json(&bytes, &format!("image config {name}"))?;
+    Ok((config, digest_mismatch(name, &bytes)))
+}
+
+/// Config and manifest blobs are named by their sha256 (`blobs/sha256/HEX`,
+/// legacy `HEX.json`, kaniko's `sha256:HEX`): checking costs nothing, so a
+/// mismatch is always reported (and fails `--verify`).
+fn digest_mismatch(name: &str, bytes: &[u8]) -> Option<String> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let hex = if name.starts_with("blobs/sha256/") {
+        base
+    } else {
+        base.strip_prefix("sha256:")
+            .or_else(|| base.strip_suffix(".json"))
+            .unwrap_or("")
+    };
+    if !is_hex64(hex) {
+        return None;
+    }
+    let have = crate::index::layer::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes));
+    (have != hex.to_ascii_lowercase()).then(|| {
+        format!("{name}: blob digest sha256:{have} does not match the name it is stored under")
+    })
 }
 
 fn platform_of(c: &ImageConfiguration) -> String {
@@ -187,7 +212,7 @@ fn resolve_docker(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Pr
         let mut kept = Vec::new();
         for &i in &candidates {
             let c = read_config(files, &entries[i].config, "manifest.json")?;
-            if platform_matches(want, &platform_of(&c)) {
+            if platform_matches(want, &platform_of(&c.0)) {
                 kept.push(i);
                 configs.insert(i, c);
             }
@@ -209,7 +234,7 @@ fn resolve_docker(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Pr
     }
     let i = candidates[0];
     let entry = &entries[i];
-    let config = match configs.remove(&i) {
+    let (config, config_warning) = match configs.remove(&i) {
         Some(c) => c,
         None => read_config(files, &entry.config, "manifest.json")?,
     };
@@ -224,6 +249,7 @@ fn resolve_docker(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Pr
         .collect();
     Ok(Resolved {
         uses_oci_index: false,
+        warnings: config_warning.into_iter().collect(),
         repo_tags: entry.repo_tags.clone().unwrap_or_default(),
         config,
         layers,
@@ -463,7 +489,8 @@ fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
     }
     let manifest: ImageManifest =
         parse_json(&files.read(&mname)?, &format!("image manifest {mname}"))?;
-    let config = read_config(files, &blob_name(manifest.config()), "image manifest")?;
+    let (config, config_warning) =
+        read_config(files, &blob_name(manifest.config()), "image manifest")?;
     let layers = manifest
         .layers()
         .iter()
@@ -475,6 +502,7 @@ fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
         .collect();
     Ok(Resolved {
         uses_oci_index: true,
+        warnings: config_warning.into_iter().collect(),
         repo_tags: chosen.names,
         config,
         layers,

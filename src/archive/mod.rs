@@ -63,6 +63,9 @@ pub struct LoadProgress {
 pub struct LoadOptions {
     pub selection: Selection,
     pub progress: Option<Arc<LoadProgress>>,
+    /// Hash every layer blob as it streams and check it against the digest
+    /// the manifest gives (`--verify`).
+    pub verify: bool,
 }
 
 /// Everything about the image except its layers' contents.
@@ -83,6 +86,8 @@ pub struct LayerMeta {
     pub media_type: Option<String>,
     pub compressed_size: u64,
     pub compression: Compression,
+    /// sha256 of the blob as stored, when verifying.
+    pub computed_digest: Option<String>,
 }
 
 /// Largest metadata file (manifest, index, config) read into memory.
@@ -238,7 +243,7 @@ where
                 let &slot = order.get(next.fetch_add(1, Ordering::Relaxed))?;
                 let r = (|| {
                     let (raw, _) = c.open(&unique[slot])?;
-                    index_blob(raw, opts.progress.as_ref(), index)
+                    index_blob(raw, opts.progress.as_ref(), opts.verify, index)
                 })();
                 if let Some(p) = &opts.progress {
                     p.layers_done.fetch_add(1, Ordering::Relaxed);
@@ -247,7 +252,8 @@ where
             })
         })
         .collect();
-    let mut by_slot: Vec<Option<(T, Compression)>> = (0..unique.len()).map(|_| None).collect();
+    let mut by_slot: Vec<Option<(T, Compression, Option<String>)>> =
+        (0..unique.len()).map(|_| None).collect();
     // Report the lowest failing layer, so the message is stable.
     let mut failures: Vec<(usize, Problem)> = Vec::new();
     for (slot, r) in results {
@@ -278,7 +284,7 @@ where
         } else {
             by_slot[slot].clone()
         };
-        let Some((t, comp)) = taken else {
+        let Some((t, comp, computed)) = taken else {
             return Err(err(Problem::Archive(format!(
                 "layer {} was not indexed",
                 l.name
@@ -290,6 +296,7 @@ where
             media_type: l.media_type.clone(),
             compressed_size: sizes[slot],
             compression: comp,
+            computed_digest: computed,
         });
         out.push(t);
     }
@@ -297,24 +304,61 @@ where
 }
 
 fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>) -> ImageMeta {
+    let mut warnings = r.warnings;
+    for (i, l) in layers.iter().enumerate() {
+        if let (Some(have), Some(want)) = (&l.computed_digest, &l.digest)
+            && have != want
+        {
+            warnings.push(format!(
+                "layer {i} ({}): blob digest {have} does not match the manifest's {want}",
+                l.name
+            ));
+        }
+    }
     ImageMeta {
         source: source.to_string(),
         format,
         repo_tags: r.repo_tags,
         config: r.config,
         layers,
-        warnings: Vec::new(),
+        warnings,
     }
 }
 
-type IndexedBlob<T> = Result<(T, Compression), Problem>;
+/// Hashes what passes through, for `--verify`; the hasher is shared so the
+/// digest can be read after the decoder has consumed the reader.
+struct DigestTap<R> {
+    inner: R,
+    hasher: Arc<std::sync::Mutex<sha2::Sha256>>,
+}
+
+impl<R: Read> Read for DigestTap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut h) = self.hasher.lock() {
+            sha2::Digest::update(&mut *h, &buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+fn finish_digest(h: &Arc<std::sync::Mutex<sha2::Sha256>>) -> Option<String> {
+    let h = h.lock().ok()?.clone();
+    Some(format!(
+        "sha256:{}",
+        crate::index::layer::hex(&sha2::Digest::finalize(h))
+    ))
+}
+
+type IndexedBlob<T> = Result<(T, Compression, Option<String>), Problem>;
 
 /// Decompresses one blob and indexes it.
 fn index_blob<T, E, F>(
     raw: Box<dyn Read + Send + '_>,
     progress: Option<&Arc<LoadProgress>>,
+    verify: bool,
     index: &F,
-) -> Result<(T, Compression), Problem>
+) -> IndexedBlob<T>
 where
     E: Display,
     F: Fn(&mut dyn BufRead) -> Result<T, E>,
@@ -325,11 +369,22 @@ where
             p.bytes_done.fetch_add(n, Ordering::Relaxed);
         }) as Box<dyn FnMut(u64) + Send>
     });
+    let hasher = Arc::new(std::sync::Mutex::new(<sha2::Sha256 as sha2::Digest>::new()));
+    let raw: Box<dyn Read + Send + '_> = if verify {
+        Box::new(DigestTap {
+            inner: raw,
+            hasher: Arc::clone(&hasher),
+        })
+    } else {
+        raw
+    };
     let counted = Counting::new(raw, on_read);
     let (mut stream, comp) = decompress::decoder(counted).map_err(Problem::Io)?;
     let t =
         index(&mut *stream).map_err(|e| Problem::Archive(format!("{}{e}", layer_prefix(comp))))?;
-    Ok((t, comp))
+    drop(stream);
+    let digest = if verify { finish_digest(&hasher) } else { None };
+    Ok((t, comp, digest))
 }
 
 /// How a layer's error starts, so the reader knows which stream broke.
@@ -552,7 +607,7 @@ fn looks_like_json(head: &[u8]) -> bool {
         .is_some_and(|&b| b == b'{' || b == b'[')
 }
 
-type StreamedLayer<T> = Result<(T, Compression, u64), String>;
+type StreamedLayer<T> = Result<(T, Compression, u64, Option<String>), String>;
 
 fn load_stream<T, E, F>(
     raw: Box<dyn BufRead + Send + '_>,
@@ -647,12 +702,29 @@ where
         let body = io::Cursor::new(head)
             .take(got as u64)
             .chain(EntryData { tar: &mut tar });
+        let hasher = Arc::new(std::sync::Mutex::new(<sha2::Sha256 as sha2::Digest>::new()));
+        let body: Box<dyn Read + Send + '_> = if opts.verify {
+            Box::new(DigestTap {
+                inner: body,
+                hasher: Arc::clone(&hasher),
+            })
+        } else {
+            Box::new(body)
+        };
         let result = decompress::decoder(body)
             .map_err(|e| e.to_string())
             .and_then(|(mut stream, comp)| {
                 index(&mut *stream)
                     .map(|t| (t, comp, size))
                     .map_err(|e| format!("{}{e}", layer_prefix(comp)))
+            })
+            .map(|(t, comp, size)| {
+                let digest = if opts.verify {
+                    finish_digest(&hasher)
+                } else {
+                    None
+                };
+                (t, comp, size, digest)
             });
         if let Some(p) = &opts.progress {
             p.layers_done.fetch_add(1, Ordering::Relaxed);
@@ -697,7 +769,7 @@ where
                 .map_err(|e| e.to_string())
                 .and_then(|(mut stream, comp)| {
                     index(&mut *stream)
-                        .map(|t| (t, comp, bytes.len() as u64))
+                        .map(|t| (t, comp, bytes.len() as u64, None))
                         .map_err(|e| format!("{}{e}", layer_prefix(comp)))
                 });
             layers.insert(key.clone(), result);
@@ -714,7 +786,7 @@ where
                 name: l.name.clone(),
             }));
         };
-        let (t, comp, size) = r.map_err(|detail| {
+        let (t, comp, size, computed) = r.map_err(|detail| {
             err(Problem::BadLayer {
                 index: i,
                 name: l.name.clone(),
@@ -727,6 +799,7 @@ where
             media_type: l.media_type.clone(),
             compressed_size: size,
             compression: comp,
+            computed_digest: computed,
         });
         out.push(t);
     }

@@ -112,3 +112,65 @@ fn corrupt_zstd_layer_is_refused() {
         "layer",
     );
 }
+
+#[test]
+fn verify_accepts_intact_images() {
+    for name in [
+        "ml-mistakes.docker.tar",
+        "ml-mistakes.oci.tar",
+        "ml-mistakes.oci-zstd.tar",
+        "clean.oci.tar",
+    ] {
+        let p = sample(name);
+        let o = ballast(&[p.to_str().expect("utf-8"), "--verify", "--json", "-"]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{name}: {}",
+            crate::util::stderr(&o)
+        );
+        let o = ballast_stdin(&["-", "--verify", "--json", "-"], &p);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{name} on stdin: {}",
+            crate::util::stderr(&o)
+        );
+    }
+}
+
+/// A byte of file content changed inside a layer: the tar stays valid, so
+/// only the digests can tell.
+#[test]
+fn verify_refuses_a_tampered_layer_and_plain_runs_warn() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut raw = std::fs::read(sample("ml-mistakes.docker.tar")).expect("read");
+    let (off, size) = largest_blob(&raw);
+    // The largest layer holds the 2 MB busybox binary: its middle is content.
+    let at = usize::try_from(off + size / 2).expect("fits");
+    raw[at] ^= 0x01;
+    let p = dir.path().join("tampered.tar");
+    std::fs::write(&p, &raw).expect("write");
+    let p = p.to_str().expect("utf-8");
+    let o = ballast(&[p, "--json", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", crate::util::stderr(&o));
+    let o = ballast(&[p, "--verify"]);
+    assert_clean_failure(&o, "tampered.tar", "does not match");
+}
+
+#[test]
+fn verify_refuses_a_tampered_oci_blob() {
+    let Some(fixtures) = dive_fixtures() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut raw = std::fs::read(fixtures.join("test-oci-uncompressed-image.tar")).expect("read");
+    let (off, size) = largest_blob(&raw);
+    // The uncompressed layer: one README.md after a 512-byte header.
+    let at = usize::try_from(off + 512 + size / 4).expect("fits");
+    raw[at] ^= 0x01;
+    let p = dir.path().join("tampered-oci.tar");
+    std::fs::write(&p, &raw).expect("write");
+    let o = ballast(&[p.to_str().expect("utf-8"), "--verify"]);
+    assert_clean_failure(&o, "tampered-oci.tar", "blob digest");
+}
