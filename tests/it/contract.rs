@@ -245,6 +245,7 @@ fn all_images() -> Vec<std::path::PathBuf> {
         "ml-mistakes.docker.tar",
         "ml-mistakes.oci.tar",
         "ml-mistakes.oci-zstd.tar",
+        "ml-cuda.oci.tar",
     ]
     .iter()
     .map(|n| sample(n))
