@@ -96,6 +96,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 
 /// One tar entry of one layer, as the caller's indexer saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,16 +156,17 @@ pub fn compute(layers: &[Vec<DiveEntry<'_>>]) -> DiveMetrics {
     // Sized for every entry up front: growing maps of 300k paths rehashes
     // each key several times.
     let entries: usize = layers.iter().map(Vec::len).sum();
+    let keyed = RandomState::new();
     let mut stack = Stack::with_capacity(entries);
     let mut tally = Tally {
-        stats: HashMap::with_capacity(entries),
+        stats: HashMap::with_capacity_and_hasher(entries, Prehashed::default()),
         next_seq: 0,
     };
     let mut size_bytes: u64 = 0;
     let mut user_size_bytes: u64 = 0;
 
     for (index, layer) in layers.iter().enumerate() {
-        let tree = LayerTree::build(layer);
+        let tree = LayerTree::build(layer, &keyed);
         size_bytes = size_bytes.saturating_add(tree.size);
         if index > 0 {
             user_size_bytes = user_size_bytes.saturating_add(tree.size);
@@ -179,7 +181,7 @@ pub fn compute(layers: &[Vec<DiveEntry<'_>>]) -> DiveMetrics {
                 continue;
             }
             let contribution = if node.whiteout {
-                let Some(below) = stack.lookup(node.path) else {
+                let Some(below) = stack.lookup(node.key()) else {
                     // Deletes nothing: dive aborts the layer here (a bug); we skip it.
                     continue;
                 };
@@ -191,14 +193,14 @@ pub fn compute(layers: &[Vec<DiveEntry<'_>>]) -> DiveMetrics {
             } else {
                 node.size
             };
-            tally.record(node.path, contribution);
+            tally.record(node.key(), contribution);
         }
 
         for node in order.iter().map(|&i| &tree.nodes[i]) {
             if node.whiteout {
-                stack.remove(node.path);
+                stack.remove(node.key());
             } else {
-                stack.set(node.path, node.is_dir, node.size);
+                stack.set(node.key(), node.is_dir, node.size, &keyed);
             }
         }
     }
@@ -215,12 +217,12 @@ struct PathStats {
 
 /// dive's `efficiencyMap`: per-path contributions.
 struct Tally<'a> {
-    stats: HashMap<&'a [u8], PathStats>,
+    stats: HashMap<PathKey<'a>, PathStats, Prehashed>,
     next_seq: u32,
 }
 
 impl<'a> Tally<'a> {
-    fn record(&mut self, path: &'a [u8], contribution: u64) {
+    fn record(&mut self, path: PathKey<'a>, contribution: u64) {
         let entry = self.stats.entry(path).or_insert(PathStats {
             cumulative: 0,
             min: u64::MAX,
@@ -240,11 +242,11 @@ impl<'a> Tally<'a> {
         let mut min_sum: u64 = 0;
         let mut cumulative_sum: u64 = 0;
         let mut inefficient: Vec<(&[u8], &PathStats)> = Vec::new();
-        for (path, entry) in &self.stats {
+        for (key, entry) in &self.stats {
             min_sum = min_sum.saturating_add(entry.min);
             cumulative_sum = cumulative_sum.saturating_add(entry.cumulative);
             if entry.count >= 2 {
-                inefficient.push((path, entry));
+                inefficient.push((key.path, entry));
             }
         }
         inefficient.sort_unstable_by(|a, b| {
@@ -298,6 +300,80 @@ impl<'a> Tally<'a> {
     }
 }
 
+/// A path with its keyed hash, computed once and handed to every map that
+/// holds the path: a 300k-file image otherwise hashes each path five or six
+/// times. The hash is std's keyed `SipHash` all the same; the maps only pass
+/// it through.
+#[derive(Clone, Copy)]
+struct PathKey<'a> {
+    hash: u64,
+    path: &'a [u8],
+}
+
+impl<'a> PathKey<'a> {
+    fn new(keyed: &RandomState, path: &'a [u8]) -> Self {
+        PathKey {
+            hash: keyed.hash_one(path),
+            path,
+        }
+    }
+}
+
+impl PartialEq for PathKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.path == other.path
+    }
+}
+
+impl Eq for PathKey<'_> {}
+
+impl Hash for PathKey<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// A layer-tree key: a whiteout `.wh.x` and an entry `x` are different
+/// nodes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct NodeKey<'a> {
+    path: PathKey<'a>,
+    whiteout: bool,
+}
+
+impl Hash for NodeKey<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Any fixed odd constant keeps the keyed hash uniform.
+        let salt = if self.whiteout {
+            0x9e37_79b9_7f4a_7c15
+        } else {
+            0
+        };
+        state.write_u64(self.path.hash ^ salt);
+    }
+}
+
+/// Hands a precomputed hash to the map unchanged.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Keys here write one `u64`; anything else is still hashed.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Prehashed = BuildHasherDefault<PassThrough>;
+
 /// The parent of a normalized path, `None` for a top-level name.
 fn parent(path: &[u8]) -> Option<&[u8]> {
     path.iter().rposition(|&b| b == b'/').map(|i| &path[..i])
@@ -307,6 +383,8 @@ fn parent(path: &[u8]) -> Option<&[u8]> {
 struct LayerNode<'a> {
     /// For a whiteout, the whited-out path (dive's `Path()` strips `.wh.`).
     path: &'a [u8],
+    /// `path`'s keyed hash.
+    hash: u64,
     whiteout: bool,
     size: u64,
     is_dir: bool,
@@ -319,12 +397,24 @@ struct LayerTree<'a> {
     size: u64,
 }
 
+impl<'a> LayerNode<'a> {
+    fn key(&self) -> PathKey<'a> {
+        PathKey {
+            hash: self.hash,
+            path: self.path,
+        }
+    }
+}
+
 impl<'a> LayerTree<'a> {
-    fn build(entries: &[DiveEntry<'a>]) -> Self {
+    fn build(entries: &[DiveEntry<'a>], keyed: &RandomState) -> Self {
         let mut nodes: Vec<LayerNode<'a>> = Vec::with_capacity(entries.len());
-        // A whiteout `.wh.x` and an entry `x` are different nodes in dive's tree.
-        let mut index: HashMap<(&'a [u8], bool), usize> = HashMap::with_capacity(entries.len());
+        let mut index: HashMap<NodeKey<'a>, usize, Prehashed> =
+            HashMap::with_capacity_and_hasher(entries.len(), Prehashed::default());
         let mut size: u64 = 0;
+        // Tar streams list a directory's entries together, so the last
+        // parent found answers most parent look-ups without hashing.
+        let mut last_parent: Option<(&'a [u8], usize)> = None;
         for entry in entries {
             if entry.path.is_empty() {
                 continue;
@@ -332,7 +422,11 @@ impl<'a> LayerTree<'a> {
             size = size.saturating_add(entry.size);
             let whiteout = entry.kind == DiveKind::Whiteout;
             let is_dir = entry.kind == DiveKind::Dir;
-            match index.entry((entry.path, whiteout)) {
+            let key = NodeKey {
+                path: PathKey::new(keyed, entry.path),
+                whiteout,
+            };
+            match index.entry(key) {
                 Entry::Occupied(slot) => {
                     // Its parents are already in place; the last copy wins, as in dive's AddPath.
                     let node = &mut nodes[*slot.get()];
@@ -344,6 +438,7 @@ impl<'a> LayerTree<'a> {
                     slot.insert(nodes.len());
                     nodes.push(LayerNode {
                         path: entry.path,
+                        hash: key.path.hash,
                         whiteout,
                         size: entry.size,
                         is_dir,
@@ -351,27 +446,47 @@ impl<'a> LayerTree<'a> {
                     });
                 }
             }
+            let Some(direct) = parent(entry.path) else {
+                continue;
+            };
+            if let Some((path, id)) = last_parent
+                && path == direct
+            {
+                nodes[id].has_children = true;
+                continue;
+            }
             // Every node's ancestors are present, so stop at the first one found.
             let mut current = entry.path;
+            let mut direct_id = None;
             while let Some(up) = parent(current) {
-                match index.entry((up, false)) {
+                let up_key = NodeKey {
+                    path: PathKey::new(keyed, up),
+                    whiteout: false,
+                };
+                let id = match index.entry(up_key) {
                     Entry::Occupied(slot) => {
-                        nodes[*slot.get()].has_children = true;
+                        let id = *slot.get();
+                        nodes[id].has_children = true;
+                        direct_id.get_or_insert(id);
                         break;
                     }
                     Entry::Vacant(slot) => {
                         slot.insert(nodes.len());
                         nodes.push(LayerNode {
                             path: up,
+                            hash: up_key.path.hash,
                             whiteout: false,
                             size: 0,
                             is_dir: false,
                             has_children: true,
                         });
-                        current = up;
+                        nodes.len() - 1
                     }
-                }
+                };
+                direct_id.get_or_insert(id);
+                current = up;
             }
+            last_parent = direct_id.map(|id| (direct, id));
         }
         LayerTree { nodes, size }
     }
@@ -445,6 +560,8 @@ fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
 /// One path in the stack of the layers applied so far.
 struct StackNode<'a> {
     path: &'a [u8],
+    /// `path`'s keyed hash.
+    hash: u64,
     is_dir: bool,
     size: u64,
     alive: bool,
@@ -459,8 +576,11 @@ struct StackNode<'a> {
 /// incrementally: an arena of nodes plus a path index, root at id 0.
 struct Stack<'a> {
     nodes: Vec<StackNode<'a>>,
-    index: HashMap<&'a [u8], usize>,
-    scratch: Vec<&'a [u8]>,
+    index: HashMap<PathKey<'a>, usize, Prehashed>,
+    scratch: Vec<PathKey<'a>>,
+    /// The parent directory of the last path added, while it is alive:
+    /// siblings arrive together, so most additions need no parent hashing.
+    last_parent: Option<(&'a [u8], usize)>,
 }
 
 impl<'a> Stack<'a> {
@@ -468,6 +588,7 @@ impl<'a> Stack<'a> {
         Stack {
             nodes: vec![StackNode {
                 path: b"",
+                hash: 0,
                 is_dir: true,
                 size: 0,
                 alive: true,
@@ -475,19 +596,32 @@ impl<'a> Stack<'a> {
                 memo_epoch: 0,
                 memo_sum: 0,
             }],
-            index: HashMap::with_capacity(paths),
+            index: HashMap::with_capacity_and_hasher(paths, Prehashed::default()),
             scratch: Vec::new(),
+            last_parent: None,
         }
     }
 
-    fn lookup(&self, path: &[u8]) -> Option<usize> {
-        self.index.get(path).copied()
+    fn lookup(&self, path: PathKey<'a>) -> Option<usize> {
+        self.index.get(&path).copied()
+    }
+
+    /// The live node of `path`'s parent directory, if there is one.
+    fn parent_node(&self, path: &[u8], keyed: &RandomState) -> Option<usize> {
+        let up = parent(path)?;
+        if let Some((cached, id)) = self.last_parent
+            && cached == up
+            && self.nodes[id].alive
+        {
+            return Some(id);
+        }
+        self.index.get(&PathKey::new(keyed, up)).copied()
     }
 
     /// dive's `AddPath`: set the metadata, keep the children, create missing
     /// parents as implied nodes.
-    fn set(&mut self, path: &'a [u8], is_dir: bool, size: u64) {
-        if let Some(&id) = self.index.get(path) {
+    fn set(&mut self, path: PathKey<'a>, is_dir: bool, size: u64, keyed: &RandomState) {
+        if let Some(&id) = self.index.get(&path) {
             let node = &mut self.nodes[id];
             node.is_dir = is_dir;
             node.size = size;
@@ -497,24 +631,36 @@ impl<'a> Stack<'a> {
         missing.clear();
         missing.push(path);
         let mut parent_id = 0;
-        let mut current = path;
-        while let Some(up) = parent(current) {
-            if let Some(&id) = self.index.get(up) {
-                parent_id = id;
-                break;
+        if let Some(id) = self.parent_node(path.path, keyed) {
+            parent_id = id;
+        } else {
+            let mut current = path.path;
+            while let Some(up) = parent(current) {
+                let up = PathKey::new(keyed, up);
+                if let Some(&id) = self.index.get(&up) {
+                    parent_id = id;
+                    break;
+                }
+                missing.push(up);
+                current = up.path;
             }
-            missing.push(up);
-            current = up;
         }
-        for &new_path in missing.iter().rev() {
-            let (node_is_dir, node_size) = if new_path.len() == path.len() {
+        // Ids are handed out in order, parents first: the direct parent is
+        // the last one created before the path itself.
+        let direct_id = match missing.len() {
+            1 => parent_id,
+            n => self.nodes.len() + n - 2,
+        };
+        for &new_key in missing.iter().rev() {
+            let (node_is_dir, node_size) = if new_key.path.len() == path.path.len() {
                 (is_dir, size)
             } else {
                 (false, 0)
             };
             let id = self.nodes.len();
             self.nodes.push(StackNode {
-                path: new_path,
+                path: new_key.path,
+                hash: new_key.hash,
                 is_dir: node_is_dir,
                 size: node_size,
                 alive: true,
@@ -523,15 +669,18 @@ impl<'a> Stack<'a> {
                 memo_sum: 0,
             });
             self.nodes[parent_id].children.push(id);
-            self.index.insert(new_path, id);
+            self.index.insert(new_key, id);
             parent_id = id;
         }
         self.scratch = missing;
+        if let Some(up) = parent(path.path) {
+            self.last_parent = Some((up, direct_id));
+        }
     }
 
     /// dive's `RemovePath`: the path and everything under it; absent paths are a no-op.
-    fn remove(&mut self, path: &[u8]) {
-        let Some(id) = self.index.remove(path) else {
+    fn remove(&mut self, path: PathKey<'a>) {
+        let Some(id) = self.index.remove(&path) else {
             return;
         };
         self.nodes[id].alive = false;
@@ -542,7 +691,11 @@ impl<'a> Stack<'a> {
                 let node = &mut self.nodes[child];
                 if node.alive {
                     node.alive = false;
-                    self.index.remove(node.path);
+                    let key = PathKey {
+                        hash: node.hash,
+                        path: node.path,
+                    };
+                    self.index.remove(&key);
                     todo.push(child);
                 }
             }
@@ -1409,6 +1562,21 @@ mod tests {
     }
 
     #[test]
+    fn a_refilled_directory_never_reuses_its_removed_node() {
+        // Adding `a/y` caches `a` as the last parent; the whiteout removes
+        // it, so `a/z` must go under a fresh `a`, whose whiteout in layer 3
+        // then sums 11 (12 for the first `a`, 11 for the second).
+        let layers = vec![
+            vec![dir("a"), file("a/x", 5), file("a/y", 7)],
+            vec![whiteout("a"), dir("a"), file("a/z", 11)],
+            vec![whiteout("a")],
+        ];
+        let m = compute(&layers);
+        assert_eq!(listed(&m), vec![("/a".to_owned(), 2, 23)]);
+        assert_eq!(m.size_bytes, 23);
+    }
+
+    #[test]
     fn ties_come_out_in_reverse_order_of_becoming_inefficient() {
         let layers = vec![
             vec![file("a", 5), file("b", 5), file("c", 9)],
@@ -1436,7 +1604,7 @@ mod tests {
             file("a/.wh", 0),
             file("b", 0),
         ];
-        let tree = LayerTree::build(&entries);
+        let tree = LayerTree::build(&entries, &RandomState::new());
         let order: Vec<String> = tree
             .visit_order()
             .into_iter()

@@ -125,11 +125,12 @@ pub fn build_report(
         rules,
         image_bytes: sizes.first().copied().unwrap_or(0),
     };
-    // dive's metrics read only the layers: they take one core while the
-    // findings take the other (on 300k files, each is a third of the run).
+    // dive's metrics, package attribution and the findings read the index
+    // independently; on 300k files each is a sizable share of the run, so
+    // they share the cores.
     let (dive_metrics, (attribution, mut found)) = rayon::join(
         || dive::compute(&dive_input(layers)),
-        || (packages::attribute(layers, tree), findings::find(&cx)),
+        || rayon::join(|| packages::attribute(layers, tree), || findings::find(&cx)),
     );
     ml::add_findings(&cx, &attribution, &mut found);
     let summary = summarize(&found);
