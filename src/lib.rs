@@ -14,7 +14,7 @@ pub mod present;
 use archive::{ImageMeta, Input, LoadOptions};
 use error::LoadError;
 use index::layer::{IndexOptions, LayerIndex, index_layer};
-use index::tree::{MergedTree, merge};
+use index::tree::MergedTree;
 
 /// Everything known about one image after a run of the pipeline.
 pub struct Analysis {
@@ -22,6 +22,9 @@ pub struct Analysis {
     pub layers: Vec<LayerIndex>,
     pub tree: MergedTree,
     pub report: analyze::report::Report,
+    /// Which package owns which file of the final image, file by file (the
+    /// report's `packages` section summarizes it).
+    pub packages: analyze::packages::Attribution,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -40,7 +43,8 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
     let index_opts = opts.index;
     let (meta, mut layers) =
         archive::load(input, &opts.load, |stream| index_layer(stream, index_opts))?;
-    let tree = merge(&mut layers);
+    let (tree, link_hashes, early) = analyze::Early::run(&layers);
+    link_hashes.apply(&mut layers);
     let builtin;
     let rules = match &opts.rules {
         Some(r) => r.as_ref(),
@@ -51,7 +55,7 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
             &builtin
         }
     };
-    let mut report = analyze::build_report(&meta, &layers, &tree, rules);
+    let mut report = analyze::build_report(&meta, &layers, &tree, rules, &early);
     if opts.layer_files {
         analyze::add_layer_files(&mut report, &layers, &tree);
     }
@@ -75,5 +79,6 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
         layers,
         tree,
         report,
+        packages: early.packages,
     })
 }

@@ -25,6 +25,7 @@ use ballast::present::tui::app::{App, WasteRow};
 use ballast::present::tui::event_loop::{Loading, Outcome, Screen, Scripted, run_loop};
 use ballast::present::tui::layout::Pane;
 use ballast::present::tui::lens::{Mode, Sort};
+use ballast::present::tui::model::PackageSort;
 use ballast::present::tui::widgets::{self, LoadingView};
 use ballast::present::tui::{Model, Theme};
 
@@ -34,6 +35,11 @@ fn root() -> PathBuf {
 
 fn sample() -> PathBuf {
     root().join("sample-images/ml-mistakes.docker.tar")
+}
+
+/// The sample with dpkg, pip and conda packages.
+fn cuda_sample() -> PathBuf {
+    root().join("sample-images/ml-cuda.oci.tar")
 }
 
 fn load(path: &Path) -> Model {
@@ -542,6 +548,265 @@ fn narrow_terminals_cut_long_paths_in_the_middle() {
     insta::assert_snapshot!("narrow_50x16", text);
 }
 
+// --- packages ---
+
+/// A package's files as paths, from the report alone (its `files` list is
+/// complete for a package of at most ten files).
+fn report_files(app: &App, package: usize) -> Vec<String> {
+    let p = &app.model().packages()[package];
+    assert!(p.file_count <= 10, "{}: the report lists ten files", p.name);
+    assert_eq!(p.files.len() as u64, p.file_count, "{}", p.name);
+    let mut v: Vec<String> = p.files.iter().map(|f| f.path.display()).collect();
+    v.sort();
+    v
+}
+
+/// The leaves of the tree as shown, as paths.
+fn shown_files(app: &App) -> Vec<String> {
+    let tree = app.model().tree();
+    let mut v: Vec<String> = app
+        .tree()
+        .rows()
+        .iter()
+        .filter(|r| !r.has_children)
+        .map(|r| ballast::index::path::display(&tree.path(r.node)))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Moves the packages selection onto `package` with the arrow keys.
+fn go_to_package(s: &mut Session, package: usize) {
+    let row = s
+        .app()
+        .package_rows()
+        .iter()
+        .position(|&p| p == package)
+        .expect("the package is listed");
+    s.keys(&[Key(KeyCode::Home)]);
+    for _ in 0..row {
+        s.keys(&[Key(KeyCode::Down)]);
+    }
+    assert_eq!(s.app().selected_package(), Some(package));
+}
+
+#[test]
+fn packages_pane_sorts_and_enter_shows_exactly_a_package_s_files() {
+    let mut s = Session::open(&cuda_sample(), 80, 24);
+    // Tab order: steps, tree, waste, packages. At 80×24 waste and packages
+    // take turns in one area.
+    s.keys(&[Key(KeyCode::Tab), Key(KeyCode::Tab)]);
+    assert_eq!(s.app().focus(), Pane::Waste);
+    assert_eq!(s.app().areas().packages.area(), 0);
+    s.keys(&[Key(KeyCode::Tab)]);
+    assert_eq!(s.app().focus(), Pane::Packages);
+    let areas = s.app().areas();
+    assert!(areas.packages.area() > 0 && areas.waste.area() == 0);
+    let count = s.app().model().packages().len();
+    assert!(count >= 10, "{count} packages");
+    assert_eq!(s.app().package_rows().len(), count);
+
+    // Largest first, the selection on the largest.
+    let model = s.app().model();
+    let bytes: Vec<u64> = s
+        .app()
+        .package_rows()
+        .iter()
+        .map(|&i| model.packages()[i].bytes)
+        .collect();
+    assert!(bytes.windows(2).all(|w| w[0] >= w[1]), "{bytes:?}");
+    assert_eq!(
+        bytes[0],
+        model.packages().iter().map(|p| p.bytes).max().unwrap()
+    );
+    assert_eq!(s.app().package_sort(), PackageSort::Size);
+    let text = s.screen_text();
+    // Names are cut in the middle to fit; short ones show with versions.
+    assert!(
+        text.contains("torch 2.3.0") && text.contains("libcublas-12-1"),
+        "{text}"
+    );
+    assert!(text.contains("unowned"), "{text}");
+    assert!(
+        text.contains("Enter files") && text.contains("s sort"),
+        "{text}"
+    );
+    insta::assert_snapshot!("packages_80x24", text);
+
+    // `s` cycles size → name → manager → size, keeping the selection on
+    // the same package.
+    s.keys(&[Key(KeyCode::Down), Key(KeyCode::Down)]);
+    let picked = s.app().selected_package();
+    s.keys(&[ch('s')]);
+    assert_eq!(s.app().package_sort(), PackageSort::Name);
+    assert_eq!(s.app().selected_package(), picked);
+    assert_eq!(
+        s.app().settings().sort,
+        Sort::Size,
+        "the tree's sort is untouched"
+    );
+    let model = s.app().model();
+    let names: Vec<String> = s
+        .app()
+        .package_rows()
+        .iter()
+        .map(|&i| model.packages()[i].name.to_lowercase())
+        .collect();
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+    assert!(s.screen_text().contains("by name"));
+    s.keys(&[ch('s')]);
+    assert_eq!(s.app().package_sort(), PackageSort::Manager);
+    assert_eq!(s.app().selected_package(), picked);
+    let model = s.app().model();
+    let by_manager: Vec<(&str, u64)> = s
+        .app()
+        .package_rows()
+        .iter()
+        .map(|&i| {
+            let p = &model.packages()[i];
+            (p.manager.name(), p.bytes)
+        })
+        .collect();
+    assert!(
+        by_manager
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 >= w[1].1)),
+        "{by_manager:?}"
+    );
+    s.keys(&[ch('s')]);
+    assert_eq!(s.app().package_sort(), PackageSort::Size);
+    assert_eq!(s.app().selected_package(), picked);
+
+    // Enter on each package: the final image's tree with exactly its files,
+    // focus on the tree, the title naming it; Esc puts everything back.
+    let final_step = s.app().selected_step();
+    let before_lines = s.app().tree_lines();
+    for package in 0..count {
+        go_to_package(&mut s, package);
+        s.keys(&[Key(KeyCode::Enter)]);
+        let app = s.app();
+        let p = &app.model().packages()[package];
+        assert_eq!(app.shown_package(), Some(package));
+        assert_eq!(app.focus(), Pane::Tree);
+        assert_eq!(app.selected_step(), final_step);
+        assert_eq!(shown_files(app), report_files(app, package), "{}", p.name);
+        // The largest file is selected.
+        assert_eq!(
+            app.selected_path(),
+            p.files.first().map(|f| f.path.display()),
+            "{}",
+            p.name
+        );
+        // The tree's title names it (cut to fit at 80 columns).
+        let text = s.screen_text();
+        let title = format!("package {}", p.name);
+        let shown: String = title.chars().take(16).collect();
+        assert!(text.contains(&shown), "{text}");
+        assert!(text.contains("Esc back"), "{text}");
+        s.keys(&[Key(KeyCode::Esc)]);
+        let app = s.app();
+        assert!(!app.should_quit());
+        assert_eq!(app.shown_package(), None);
+        assert_eq!(app.focus(), Pane::Packages);
+        assert_eq!(app.tree_lines(), before_lines);
+        assert!(!s.screen_text().contains("Esc back"));
+    }
+    // With nothing to go back from, Esc quits.
+    s.keys(&[Key(KeyCode::Esc)]);
+    assert!(s.app().should_quit());
+}
+
+#[test]
+fn esc_from_a_package_restores_the_view_before() {
+    let mut s = Session::open(&cuda_sample(), 160, 48);
+    // Both panes show at 160×48, stacked.
+    let areas = s.app().areas();
+    assert!(areas.waste.area() > 0 && areas.packages.area() > 0);
+    // An earlier step's own changes, filtered, a file selected.
+    go_to_step(&mut s, 5);
+    s.keys(&[
+        Key(KeyCode::Enter),
+        ch('a'),
+        ch('/'),
+        Text("torch"),
+        Key(KeyCode::Enter),
+        Key(KeyCode::End),
+    ]);
+    let lines = s.app().tree_lines();
+    let selected = s.app().selected_path();
+    assert!(!lines.is_empty());
+    // A click focuses the packages pane and selects the row under it.
+    let inner = ballast::present::tui::layout::inner(s.app().areas().packages);
+    s.events(vec![Event::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: inner.x + 3,
+        row: inner.y + 2,
+        modifiers: KeyModifiers::NONE,
+    })]);
+    assert_eq!(s.app().focus(), Pane::Packages);
+    assert_eq!(s.app().packages_nav().selected(), 2);
+    let package = s.app().selected_package().expect("a package");
+    let details = s.screen_text();
+    let p = &s.app().model().packages()[package];
+    assert!(
+        details.contains("installed by step") && details.contains(&p.metadata.display()),
+        "{details}"
+    );
+    insta::assert_snapshot!("package_selected_160x48", details);
+
+    s.keys(&[Key(KeyCode::Enter)]);
+    let app = s.app();
+    assert_eq!(app.settings().mode, Mode::Aggregated);
+    assert!(app.settings().filter.is_none());
+    assert_eq!(shown_files(app), report_files(app, package));
+    insta::assert_snapshot!("package_files_160x48", s.screen_text());
+    // The filter narrows the package's files; zoom shows the tree alone.
+    s.keys(&[ch('/'), Text(r"\.so"), Key(KeyCode::Enter), ch('z')]);
+    let narrowed = shown_files(s.app());
+    assert!(
+        narrowed.iter().all(|f| f.contains(".so"))
+            && narrowed
+                .iter()
+                .all(|f| report_files(s.app(), package).contains(f)),
+        "{narrowed:?}"
+    );
+    assert_eq!(s.app().zoomed(), Some(Pane::Tree));
+    s.keys(&[ch('z'), Key(KeyCode::Esc)]);
+    let app = s.app();
+    assert_eq!(app.selected_step(), Some(5));
+    assert_eq!(app.settings().mode, Mode::StepOnly);
+    assert_eq!(
+        app.settings().filter.as_ref().map(|f| f.text.as_str()),
+        Some("torch")
+    );
+    assert_eq!(app.tree_lines(), lines);
+    assert_eq!(app.selected_path(), selected);
+    assert_eq!(app.focus(), Pane::Packages);
+
+    // Zoomed, the packages pane fills the body.
+    s.keys(&[ch('z')]);
+    assert_eq!(s.app().zoomed(), Some(Pane::Packages));
+    assert_eq!(s.app().areas().packages.height, 46);
+}
+
+#[test]
+fn an_image_without_packages_says_so() {
+    let mut s = Session::open(&root().join("sample-images/clean.docker.tar"), 80, 24);
+    s.keys(&[Key(KeyCode::BackTab)]);
+    assert_eq!(s.app().focus(), Pane::Packages);
+    assert!(s.app().model().packages().is_empty());
+    let text = s.screen_text();
+    assert!(text.contains("No packages found."), "{text}");
+    // Enter and `s` do nothing there.
+    s.keys(&[Key(KeyCode::Enter), ch('s'), Key(KeyCode::Down)]);
+    assert_eq!(s.app().shown_package(), None);
+    assert_eq!(s.app().focus(), Pane::Packages);
+    let mut big = Session::open(&root().join("sample-images/clean.docker.tar"), 160, 48);
+    big.keys(&[]);
+    assert_eq!(big.app().areas().packages.height, 3);
+    assert!(big.screen_text().contains("No packages found."));
+}
+
 // --- rendering robustness ---
 
 #[test]
@@ -556,6 +821,11 @@ fn every_pane_renders_into_tiny_areas() {
         vec![ch('/'), Text("a")],
         vec![Key(KeyCode::Enter), ch('?')],
         vec![ch('?'), ch('z')],
+        // Packages focused, a package's files in the tree, both zoomed.
+        vec![ch('z'), Key(KeyCode::Tab), Key(KeyCode::Tab)],
+        vec![Key(KeyCode::Enter)],
+        vec![ch('z')],
+        vec![ch('z'), Key(KeyCode::Tab), Key(KeyCode::Tab), ch('z')],
     ];
     for keys in states {
         s.keys(&keys);
@@ -578,6 +848,7 @@ fn every_pane_renders_into_tiny_areas() {
             widgets::StepsPane { app }.render(area, &mut buf);
             widgets::TreePane { app }.render(area, &mut buf);
             widgets::WastePane { app }.render(area, &mut buf);
+            widgets::PackagesPane { app }.render(area, &mut buf);
             widgets::DetailsPane { app }.render(area, &mut buf);
             widgets::Footer { app }.render(area, &mut buf);
             widgets::HelpOverlay {
@@ -595,6 +866,8 @@ fn every_pane_renders_into_tiny_areas() {
             .render(area, &mut buf);
         }
     }
+    assert_eq!(s.app().zoomed(), Some(Pane::Packages));
+    assert!(s.app().shown_package().is_some());
 }
 
 #[test]

@@ -13,7 +13,7 @@ pub mod steps;
 use crate::archive::ImageMeta;
 use crate::archive::decompress::Compression;
 use crate::index::layer::{EntryKind, LayerIndex};
-use crate::index::tree::{MergedTree, ROOT};
+use crate::index::tree::{LinkHashes, MergedTree, ROOT, merge_shared};
 use report::{
     DirSize, DiveSection, ImageInfo, InefficientFileInfo, LayerInfo, PathBytes, Report,
     SCHEMA_VERSION, StepInfo, Suggestion, Summary,
@@ -24,11 +24,39 @@ const LARGEST_DIRS: usize = 12;
 /// Deepest directory level the largest-directories list looks at.
 const LARGEST_DIRS_DEPTH: usize = 3;
 
+/// What is worked out beside the merge, before the report: dive's metrics
+/// need only the layers, package attribution only the merged tree, and
+/// running them early keeps both cores busy while the merge (one thread)
+/// runs.
+pub struct Early {
+    pub dive: dive::DiveMetrics,
+    /// The UI lists a package's files; the report keeps only a summary.
+    pub packages: packages::Attribution,
+}
+
+impl Early {
+    /// Merges the layers with dive's metrics computed beside, then
+    /// attributes packages; returns the tree and the link hashes the merge
+    /// found, for the caller to apply.
+    pub fn run(layers: &[LayerIndex]) -> (MergedTree, LinkHashes, Early) {
+        let ((tree, links, packages), dive) = rayon::join(
+            || {
+                let (tree, links) = merge_shared(layers);
+                let packages = packages::attribute(layers, &tree);
+                (tree, links, packages)
+            },
+            || dive::compute(&dive_input(layers)),
+        );
+        (tree, links, Early { dive, packages })
+    }
+}
+
 pub fn build_report(
     meta: &ImageMeta,
     layers: &[LayerIndex],
     tree: &MergedTree,
     rules: &rules::RuleSet,
+    early: &Early,
 ) -> Report {
     let history = meta.config.history().clone().unwrap_or_default();
     let map = steps::map_steps(&history, layers.len());
@@ -128,11 +156,8 @@ pub fn build_report(
     // dive's metrics, package attribution and the findings read the index
     // independently; on 300k files each is a sizable share of the run, so
     // they share the cores.
-    let (dive_metrics, (attribution, mut found)) = rayon::join(
-        || dive::compute(&dive_input(layers)),
-        || rayon::join(|| packages::attribute(layers, tree), || findings::find(&cx)),
-    );
-    ml::add_findings(&cx, &attribution, &mut found);
+    let mut found = findings::find(&cx);
+    ml::add_findings(&cx, &early.packages, &mut found);
     let summary = summarize(&found);
     let suggestions = suggest(&found, &map.steps);
     Report {
@@ -152,11 +177,11 @@ pub fn build_report(
         layers: layer_infos,
         steps,
         largest_directories: largest,
-        dive: DiveSection::from(&dive_metrics),
+        dive: DiveSection::from(&early.dive),
         findings: found,
         summary,
         suggestions,
-        packages: attribution.section(tree, &map.step_of_layer),
+        packages: early.packages.section(tree, &map.step_of_layer),
         budget: budget::BudgetVerdict {
             passed: true,
             checks: Vec::new(),
@@ -291,12 +316,7 @@ fn suggest(found: &[findings::Finding], steps: &[steps::Step]) -> Vec<Suggestion
     let mut out: Vec<Suggestion> = by_step
         .into_iter()
         .map(|(s, fs)| {
-            let mut fixes: Vec<String> = Vec::new();
-            for f in &fs {
-                if !fixes.contains(&f.suggestion) {
-                    fixes.push(f.suggestion.clone());
-                }
-            }
+            let fixes = step_fixes(&fs);
             Suggestion {
                 step_index: s,
                 instruction: steps
@@ -310,6 +330,50 @@ fn suggest(found: &[findings::Finding], steps: &[steps::Step]) -> Vec<Suggestion
         .collect();
     out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.step_index.cmp(&b.step_index)));
     out
+}
+
+/// How many distinct fixes of one rule a step lists before the rest are
+/// summed up in one line: a step that copies 200 duplicated licenses needs
+/// one piece of advice, not 200.
+const FIXES_PER_RULE: usize = 2;
+
+/// A step's fixes, largest finding first, each said once; past
+/// [`FIXES_PER_RULE`] for a rule, one line counts the others.
+fn step_fixes(fs: &[&findings::Finding]) -> Vec<String> {
+    let mut fixes: Vec<String> = Vec::new();
+    // (rule, fixes listed, fixes held back, index of the rule's last line)
+    let mut per_rule: Vec<(&str, usize, usize, usize)> = Vec::new();
+    for f in fs {
+        if fixes.contains(&f.suggestion) {
+            continue;
+        }
+        let slot = match per_rule.iter().position(|r| r.0 == f.rule) {
+            Some(i) => i,
+            None => {
+                per_rule.push((&f.rule, 0, 0, 0));
+                per_rule.len() - 1
+            }
+        };
+        let rule = &mut per_rule[slot];
+        if rule.1 < FIXES_PER_RULE {
+            rule.1 += 1;
+            rule.3 = fixes.len();
+            fixes.push(f.suggestion.clone());
+        } else {
+            rule.2 += 1;
+        }
+    }
+    // Inserted back to front so the recorded positions stay valid.
+    per_rule.sort_by_key(|r| std::cmp::Reverse(r.3));
+    for (rule, _, held, last) in per_rule {
+        if held > 0 {
+            fixes.insert(
+                last + 1,
+                format!("… and {held} more `{rule}` fixes like these (see the findings)"),
+            );
+        }
+    }
+    fixes
 }
 
 /// Adds each layer's changed paths (`--json-files`): off by default, since
@@ -335,5 +399,56 @@ pub fn add_layer_files(report: &mut Report, layers: &[LayerIndex], tree: &Merged
             .collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         info.files = Some(files);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::findings::{Finding, Severity};
+    use super::step_fixes;
+
+    fn finding(rule: &str, fix: &str) -> Finding {
+        Finding {
+            rule: rule.into(),
+            category: rule.into(),
+            severity: Severity::Low,
+            bytes: 1,
+            layer_index: Some(1),
+            step_index: Some(1),
+            paths: Vec::new(),
+            path_count: 0,
+            message: String::new(),
+            suggestion: fix.into(),
+            items: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_rule_with_many_fixes_lists_two_and_counts_the_rest() {
+        let fs = [
+            finding("duplicate-content", "keep a"),
+            finding("pip-cache", "purge the cache"),
+            finding("duplicate-content", "keep b"),
+            finding("duplicate-content", "keep c"),
+            finding("duplicate-content", "keep a"),
+            finding("duplicate-content", "keep d"),
+        ];
+        let refs: Vec<&Finding> = fs.iter().collect();
+        assert_eq!(
+            step_fixes(&refs),
+            [
+                "keep a",
+                "purge the cache",
+                "keep b",
+                "… and 2 more `duplicate-content` fixes like these (see the findings)",
+            ]
+        );
+    }
+
+    #[test]
+    fn few_fixes_are_listed_whole() {
+        let fs = [finding("a", "x"), finding("b", "y"), finding("a", "z")];
+        let refs: Vec<&Finding> = fs.iter().collect();
+        assert_eq!(step_fixes(&refs), ["x", "y", "z"]);
     }
 }

@@ -392,9 +392,40 @@ impl Iterator for Children<'_> {
     }
 }
 
-/// Builds the merged tree from the layers, bottom first. Hard links whose
-/// target sits in a lower layer get that target's hash here.
+/// Hashes the merge found for hard links whose target sits in a lower
+/// layer (a layer indexed alone cannot know them): (layer, entry, hash).
+#[derive(Debug, Default)]
+pub struct LinkHashes(Vec<(usize, usize, u128)>);
+
+impl LinkHashes {
+    /// Writes the hashes into the layers' entries.
+    pub fn apply(self, layers: &mut [LayerIndex]) {
+        for (li, ei, hash) in self.0 {
+            layers[li].entries[ei].hash = hash;
+        }
+    }
+}
+
+/// Builds the merged tree from the layers, bottom first, and gives hard
+/// links whose target sits in a lower layer that target's hash.
 pub fn merge(layers: &mut [LayerIndex]) -> MergedTree {
+    let (tree, links) = merge_shared(layers);
+    links.apply(layers);
+    tree
+}
+
+/// [`merge`] reading the layers only, so other analyses of the layers can
+/// run beside it; the caller applies the returned link hashes afterwards.
+pub fn merge_shared(layers: &[LayerIndex]) -> (MergedTree, LinkHashes) {
+    // Link hashes found so far, by (layer, entry): later layers compare
+    // against them before they are written back.
+    let mut fixed: HashMap<(usize, usize), u128> = HashMap::new();
+    let hash_of = |fixed: &HashMap<(usize, usize), u128>, li: usize, ei: usize| {
+        fixed
+            .get(&(li, ei))
+            .copied()
+            .unwrap_or(layers[li].entries[ei].hash)
+    };
     let mut t = MergedTree::default();
     let root_name = t.names.intern(b"");
     t.nodes.push(Node {
@@ -408,7 +439,6 @@ pub fn merge(layers: &mut [LayerIndex]) -> MergedTree {
         let layer = u32::try_from(li).unwrap_or(NONE - 1);
         let start = u32::try_from(t.versions.len()).unwrap_or(NONE);
         let mut changes = LayerChanges::default();
-        let mut link_fixes: Vec<(usize, u128)> = Vec::new();
         let ro: &[LayerIndex] = layers;
         let idx = &ro[li];
         // Whiteouts act on the layers below only, so they go first; then the
@@ -477,8 +507,8 @@ pub fn merge(layers: &mut [LayerIndex]) -> MergedTree {
                 && let Some(tv) = t.below(target, layer)
                 && let Some(te) = tv.entry_index()
             {
-                hash = ro[tv.layer as usize].entries[te].hash;
-                link_fixes.push((ei, hash));
+                hash = hash_of(&fixed, tv.layer as usize, te);
+                fixed.insert((li, ei), hash);
             }
             let change = match below {
                 None => Change::Added,
@@ -493,6 +523,7 @@ pub fn merge(layers: &mut [LayerIndex]) -> MergedTree {
                     Some(bi) => compare(
                         &ro[v.layer as usize],
                         &ro[v.layer as usize].entries[bi],
+                        hash_of(&fixed, v.layer as usize, bi),
                         idx,
                         e,
                         hash,
@@ -515,9 +546,6 @@ pub fn merge(layers: &mut [LayerIndex]) -> MergedTree {
             }
             t.set_version(id, layer, entry_u32(ei), change, true);
         }
-        for &(ei, h) in &link_fixes {
-            layers[li].entries[ei].hash = h;
-        }
         let end = u32::try_from(t.versions.len()).unwrap_or(NONE);
         for v in &t.versions[start as usize..end as usize] {
             match v.change {
@@ -531,7 +559,10 @@ pub fn merge(layers: &mut [LayerIndex]) -> MergedTree {
         t.layer_ranges.push((start, end));
         t.layer_changes.push(changes);
     }
-    t
+    let mut links: Vec<(usize, usize, u128)> =
+        fixed.into_iter().map(|((li, ei), h)| (li, ei, h)).collect();
+    links.sort_unstable();
+    (t, LinkHashes(links))
 }
 
 fn entry_u32(i: usize) -> u32 {
@@ -541,15 +572,16 @@ fn entry_u32(i: usize) -> u32 {
 fn compare(
     below_idx: &LayerIndex,
     below: &LayerEntry,
+    below_hash: u128,
     idx: &LayerIndex,
     e: &LayerEntry,
     hash: u128,
 ) -> Change {
     let content_same = below.kind == e.kind
         && match e.kind {
-            EntryKind::File => below.hash == hash && below.size == e.size,
+            EntryKind::File => below_hash == hash && below.size == e.size,
             EntryKind::Symlink => below_idx.link(below) == idx.link(e),
-            EntryKind::Hardlink => below_idx.link(below) == idx.link(e) && below.hash == hash,
+            EntryKind::Hardlink => below_idx.link(below) == idx.link(e) && below_hash == hash,
             _ => true,
         };
     if !content_same {

@@ -11,10 +11,10 @@ use crate::analyze::findings::Finding;
 use crate::index::path;
 
 use super::keys::{self, Action};
-use super::layout::{self, Areas, Pane};
+use super::layout::{self, Areas, Content, Pane};
 use super::lens::{self, Filters, Hidden, Lens, Mode, PathFilter, Sort};
 use super::list::ListNav;
-use super::model::Model;
+use super::model::{Model, PackageSort};
 use super::sizes::{self, SizeCursor};
 use super::theme::Theme;
 use super::tree_view::{Move, TreeView};
@@ -35,6 +35,8 @@ pub struct TreeSettings {
     pub wasted_only: bool,
     pub attributes: bool,
     pub filter: Option<PathFilter>,
+    /// Only this package's files (an index into the model's packages).
+    pub package: Option<usize>,
     cursor: Option<SizeCursor>,
     step_sizes: Vec<u64>,
     step_sizes_layer: Option<usize>,
@@ -59,7 +61,7 @@ impl TreeSettings {
     }
 
     pub fn any_filter(&self) -> bool {
-        self.filter.is_some() || self.wasted_only || self.hidden.any()
+        self.filter.is_some() || self.package.is_some() || self.wasted_only || self.hidden.any()
     }
 }
 
@@ -72,6 +74,18 @@ pub enum WasteRow {
         count: usize,
     },
     Finding(usize),
+}
+
+/// The view before Enter on a package, which Esc puts back.
+struct SavedView {
+    focus: Pane,
+    show_empty: bool,
+    step: Option<usize>,
+    mode: Mode,
+    filter: Option<PathFilter>,
+    wasted_only: bool,
+    hidden: Hidden,
+    tree: TreeView,
 }
 
 /// The filter being typed; Esc puts `previous` back.
@@ -91,6 +105,11 @@ pub struct App {
     steps_nav: ListNav,
     waste_rows: Vec<WasteRow>,
     waste_nav: ListNav,
+    package_sort: PackageSort,
+    packages_nav: ListNav,
+    /// Waste or packages: the one shown where they share an area.
+    tab: Pane,
+    before_package: Option<SavedView>,
     tree: TreeView,
     settings: TreeSettings,
     input: Option<FilterInput>,
@@ -114,6 +133,10 @@ impl App {
             steps_nav: ListNav::default(),
             waste_rows,
             waste_nav: ListNav::default(),
+            package_sort: PackageSort::Size,
+            packages_nav: ListNav::default(),
+            tab: Pane::Waste,
+            before_package: None,
             tree: TreeView::default(),
             settings: TreeSettings {
                 layer: None,
@@ -123,6 +146,7 @@ impl App {
                 wasted_only: false,
                 attributes: false,
                 filter: None,
+                package: None,
                 cursor,
                 step_sizes: Vec::new(),
                 step_sizes_layer: None,
@@ -137,10 +161,10 @@ impl App {
             model,
         };
         app.rebuild_step_rows();
-        let start = (0..app.model.step_count())
-            .rev()
-            .find(|&s| app.model.report().steps[s].layer_index.is_some());
-        if let Some(pos) = start.and_then(|s| app.step_rows.iter().position(|&r| r == s)) {
+        if let Some(pos) = app
+            .final_step()
+            .and_then(|s| app.step_rows.iter().position(|&r| r == s))
+        {
             app.steps_nav.select(pos, app.step_rows.len());
         }
         app.settings.layer = app.current_layer();
@@ -160,7 +184,16 @@ impl App {
         self.zoom.then_some(self.focus)
     }
     pub fn areas(&self) -> Areas {
-        layout::areas(self.size, self.zoomed(), self.step_rows.len())
+        layout::areas(self.size, &self.layout_content())
+    }
+    /// What the layout needs besides the screen size.
+    pub fn layout_content(&self) -> Content {
+        Content {
+            zoom: self.zoomed(),
+            steps: self.step_rows.len(),
+            packages: self.model.packages().len(),
+            tab: self.tab,
+        }
     }
     pub fn step_rows(&self) -> &[usize] {
         &self.step_rows
@@ -188,6 +221,29 @@ impl App {
             WasteRow::Finding(i) => self.model.report().findings.get(i),
             WasteRow::Group { .. } => None,
         }
+    }
+    pub fn package_sort(&self) -> PackageSort {
+        self.package_sort
+    }
+    /// The packages pane's rows: package indices in the current order.
+    pub fn package_rows(&self) -> &[usize] {
+        self.model.package_order(self.package_sort)
+    }
+    pub fn packages_nav(&self) -> &ListNav {
+        &self.packages_nav
+    }
+    pub fn selected_package(&self) -> Option<usize> {
+        self.package_rows()
+            .get(self.packages_nav.selected())
+            .copied()
+    }
+    /// The package whose files the tree shows, if any.
+    pub fn shown_package(&self) -> Option<usize> {
+        self.settings.package
+    }
+    /// Esc has a view to go back to (it quits otherwise).
+    pub fn can_go_back(&self) -> bool {
+        self.before_package.is_some()
     }
     pub fn tree(&self) -> &TreeView {
         &self.tree
@@ -256,6 +312,8 @@ impl App {
         let h = |r: Rect| usize::from(layout::inner(r).height);
         self.steps_nav.set_height(h(a.steps), self.step_rows.len());
         self.waste_nav.set_height(h(a.waste), self.waste_rows.len());
+        let packages = self.model.packages().len();
+        self.packages_nav.set_height(h(a.packages), packages);
         self.tree.set_height(h(a.tree));
     }
 
@@ -284,6 +342,11 @@ impl App {
     pub fn act(&mut self, action: Action) {
         match action {
             Action::Quit => self.quit = true,
+            Action::Back => {
+                if !self.leave_package() {
+                    self.quit = true;
+                }
+            }
             Action::Help => self.help = Some(0),
             Action::NextPane => self.set_focus(self.focus.next()),
             Action::PrevPane => self.set_focus(self.focus.prev()),
@@ -314,6 +377,7 @@ impl App {
                 self.settings.mode = Mode::StepOnly;
                 self.refresh_tree();
             }
+            Action::Sort if self.focus == Pane::Packages => self.cycle_package_sort(),
             Action::Sort => {
                 self.settings.sort = match self.settings.sort {
                     Sort::Size => Sort::Name,
@@ -350,9 +414,11 @@ impl App {
 
     fn set_focus(&mut self, pane: Pane) {
         self.focus = pane;
-        if self.zoom {
-            self.fit_viewports();
+        if matches!(pane, Pane::Waste | Pane::Packages) {
+            self.tab = pane;
         }
+        // Zoom and the waste / packages tab follow focus.
+        self.fit_viewports();
     }
 
     fn toggle_hidden(&mut self, field: impl Fn(&mut Hidden) -> &mut bool) {
@@ -369,6 +435,10 @@ impl App {
             }
             Pane::Tree => self.tree.move_selection(m),
             Pane::Waste => self.waste_nav.apply(m, self.waste_rows.len()),
+            Pane::Packages => {
+                let len = self.model.packages().len();
+                self.packages_nav.apply(m, len);
+            }
         }
     }
 
@@ -384,6 +454,11 @@ impl App {
                 }
                 _ => {}
             },
+            Pane::Packages => {
+                if let Some(p) = self.selected_package() {
+                    self.show_package(p);
+                }
+            }
         }
     }
 
@@ -482,6 +557,13 @@ impl App {
                             self.waste_nav.select(i, self.waste_rows.len());
                         }
                     }
+                    Pane::Packages => {
+                        let i = self.packages_nav.offset() + row;
+                        let len = self.model.packages().len();
+                        if i < len {
+                            self.packages_nav.select(i, len);
+                        }
+                    }
                 }
             }
             _ => {}
@@ -511,6 +593,13 @@ impl App {
         }
     }
 
+    /// The last step that made a layer: the image as shipped.
+    fn final_step(&self) -> Option<usize> {
+        (0..self.model.step_count())
+            .rev()
+            .find(|&s| self.model.report().steps[s].layer_index.is_some())
+    }
+
     fn current_layer(&self) -> Option<usize> {
         match self.selected_step() {
             Some(s) => self.model.layer_at_step(s),
@@ -534,6 +623,19 @@ impl App {
     /// and filters, then rebuilds the rows. Costs the changes between the
     /// old and new step plus the filters' candidate lists.
     fn refresh_tree(&mut self) {
+        self.update_view();
+        let s = &self.settings;
+        let lens = lens_of(&self.model, s);
+        if s.keep.is_some() && s.kept <= AUTO_EXPAND_LIMIT {
+            self.tree.expand_all(&lens);
+        } else {
+            self.tree.rebuild(&lens);
+        }
+    }
+
+    /// Sizes and the visibility set for the step, view and filters; the
+    /// rows are left to the caller.
+    fn update_view(&mut self) {
         let model = &self.model;
         let s = &mut self.settings;
         if let (Some(l), Some(c)) = (s.layer, s.cursor.as_mut()) {
@@ -552,17 +654,88 @@ impl App {
             path: s.filter.as_ref(),
             wasted_only: s.wasted_only,
             hidden: s.hidden,
+            package: s.package.map(|p| model.package_files(p)),
         };
         (s.keep, s.kept) = match lens::compute_keep(model, &filters) {
             Some((keep, kept)) => (Some(keep), kept),
             None => (None, 0),
         };
-        let lens = lens_of(model, s);
-        if s.keep.is_some() && s.kept <= AUTO_EXPAND_LIMIT {
-            self.tree.expand_all(&lens);
-        } else {
-            self.tree.rebuild(&lens);
+    }
+
+    // --- packages ---
+
+    /// The next order; the selection stays on the same package.
+    fn cycle_package_sort(&mut self) {
+        let keep = self.selected_package();
+        self.package_sort = self.package_sort.next();
+        let rows = self.model.package_order(self.package_sort);
+        if let Some(pos) = keep.and_then(|p| rows.iter().position(|&r| r == p)) {
+            self.packages_nav.select(pos, rows.len());
         }
+    }
+
+    /// Enter on a package: the final image's tree with only its files, all
+    /// open when they are few, its largest file selected. The view before
+    /// is kept for Esc (once: going from package to package keeps the
+    /// first).
+    fn show_package(&mut self, package: usize) {
+        if self.before_package.is_none() {
+            self.before_package = Some(SavedView {
+                focus: self.focus,
+                show_empty: self.show_empty,
+                step: self.selected_step(),
+                mode: self.settings.mode,
+                filter: self.settings.filter.take(),
+                wasted_only: self.settings.wasted_only,
+                hidden: self.settings.hidden,
+                tree: std::mem::take(&mut self.tree),
+            });
+        } else {
+            self.tree = TreeView::default();
+        }
+        let s = &mut self.settings;
+        s.package = Some(package);
+        s.mode = Mode::Aggregated;
+        s.filter = None;
+        s.wasted_only = false;
+        s.hidden = Hidden::default();
+        if let Some(step) = self.final_step() {
+            self.select_step_row(step);
+        }
+        self.settings.layer = self.current_layer();
+        self.set_focus(Pane::Tree);
+        self.refresh_tree();
+        if let Some(&(largest, _)) = self.model.package_files(package).first() {
+            self.reveal(largest);
+        }
+    }
+
+    /// Esc after Enter on a package: the view from before, as it was
+    /// (step, view, filters, open directories, selection, focus). False
+    /// when no package is shown.
+    fn leave_package(&mut self) -> bool {
+        let Some(saved) = self.before_package.take() else {
+            return false;
+        };
+        self.settings.package = None;
+        self.settings.mode = saved.mode;
+        self.settings.filter = saved.filter;
+        self.settings.wasted_only = saved.wasted_only;
+        self.settings.hidden = saved.hidden;
+        if self.show_empty != saved.show_empty {
+            self.show_empty = saved.show_empty;
+            self.rebuild_step_rows();
+        }
+        if let Some(step) = saved.step {
+            self.select_step_row(step);
+        }
+        self.settings.layer = self.current_layer();
+        self.tree = saved.tree;
+        self.update_view();
+        let lens = lens_of(&self.model, &self.settings);
+        self.tree.rebuild(&lens);
+        self.set_focus(saved.focus);
+        true
     }
 
     /// Enter on a finding: select its step, open the tree down to its
@@ -589,6 +762,8 @@ impl App {
         }
         if self.settings.any_filter() {
             self.settings.filter = None;
+            self.settings.package = None;
+            self.before_package = None;
             self.settings.wasted_only = false;
             self.settings.hidden = Hidden::default();
             self.refresh_tree();

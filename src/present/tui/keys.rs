@@ -4,6 +4,10 @@
 //!
 //! dive's Ctrl keys are here too where they do not clash: Ctrl+M is the
 //! same byte as Enter in a terminal, so "modified" is `m` alone.
+//!
+//! A few keys mean something particular in one pane (Enter, `s`): the
+//! [`IN_PANE`] table says what, and that pane's footer and help section
+//! list it.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -21,8 +25,11 @@ pub enum Action {
     Bottom,
     Left,
     Right,
-    /// Enter: steps → look at the tree; tree → fold; waste → jump to it.
+    /// Enter: steps → look at the tree; tree → fold; waste → jump to it;
+    /// packages → show the package's files.
     Activate,
+    /// Esc: leave a package's files for the view before; else quit.
+    Back,
     Fold,
     FoldAll,
     Filter,
@@ -45,6 +52,7 @@ pub enum Section {
     Steps,
     Tree,
     Waste,
+    Packages,
 }
 
 impl Section {
@@ -54,6 +62,7 @@ impl Section {
             Section::Steps => "Steps",
             Section::Tree => "File tree",
             Section::Waste => "Waste & fixes",
+            Section::Packages => "Packages",
         }
     }
 }
@@ -235,7 +244,7 @@ pub static BINDINGS: &[Binding] = &[
         A::Activate,
         &[key(KeyCode::Enter)],
         S::Global,
-        "open: a step's files, a directory, a finding's path",
+        "open: a step's files, a directory, a finding's path, a package",
         None,
     ),
     bind(
@@ -253,8 +262,15 @@ pub static BINDINGS: &[Binding] = &[
         Some("help"),
     ),
     bind(
+        A::Back,
+        &[key(KeyCode::Esc)],
+        S::Global,
+        "back from a package's files to the view before; else quit",
+        None,
+    ),
+    bind(
         A::Quit,
-        &[ch('q'), key(KeyCode::Esc), ctrl('c')],
+        &[ch('q'), ctrl('c')],
         S::Global,
         "quit",
         Some("quit"),
@@ -298,7 +314,7 @@ pub static BINDINGS: &[Binding] = &[
         A::Sort,
         &[ch('s')],
         S::Tree,
-        "sort by size / name",
+        "sort by size / name (in Packages: size / name / manager)",
         Some("sort"),
     ),
     bind(
@@ -352,33 +368,100 @@ pub fn keys_label(b: &Binding) -> String {
         .join(" ")
 }
 
-/// The footer's hints for a pane: what Enter does there, its own bindings,
-/// then the global ones; the first key of each.
-pub fn footer(section: Section) -> Vec<(String, &'static str)> {
-    let enter = match section {
-        Section::Steps => Some("files"),
-        Section::Waste => Some("jump to it"),
-        Section::Tree | Section::Global => None,
+/// What a key shared by several panes does in one of them.
+pub struct InPane {
+    pub section: Section,
+    pub action: Action,
+    /// The pane's help line, when the general one does not say it.
+    pub help: Option<&'static str>,
+    pub footer: Option<&'static str>,
+}
+
+const fn in_pane(
+    section: Section,
+    action: Action,
+    help: Option<&'static str>,
+    footer: Option<&'static str>,
+) -> InPane {
+    InPane {
+        section,
+        action,
+        help,
+        footer,
+    }
+}
+
+/// Keys whose meaning depends on the focused pane, listed first in that
+/// pane's footer and in its help section.
+pub static IN_PANE: &[InPane] = &[
+    in_pane(S::Steps, A::Activate, None, Some("files")),
+    in_pane(
+        S::Waste,
+        A::Activate,
+        Some("jump to the finding's step and path"),
+        Some("jump to it"),
+    ),
+    in_pane(
+        S::Packages,
+        A::Activate,
+        Some("show the package's files in the tree"),
+        Some("files"),
+    ),
+    in_pane(
+        S::Packages,
+        A::Sort,
+        Some("sort by size / name / manager"),
+        Some("sort"),
+    ),
+];
+
+/// The binding of an action (every action has one).
+pub fn binding(action: Action) -> Option<&'static Binding> {
+    BINDINGS.iter().find(|b| b.action == action)
+}
+
+fn first_key(action: Action) -> Option<String> {
+    Some(binding(action)?.keys.first()?.label())
+}
+
+/// The footer's hints for a pane: Esc when there is a view to go back
+/// from, what the pane's own keys mean there, its bindings, then the
+/// global ones; the first key of each.
+pub fn footer(section: Section, can_go_back: bool) -> Vec<(String, &'static str)> {
+    let back = can_go_back
+        .then(|| Some((first_key(Action::Back)?, "back")))
+        .flatten();
+    let in_pane = IN_PANE
+        .iter()
+        .filter(|p| p.section == section)
+        .filter_map(|p| Some((first_key(p.action)?, p.footer?)));
+    // A pane that gives `s` its own meaning lists it once.
+    let overridden = |b: &&Binding| {
+        IN_PANE
+            .iter()
+            .any(|p| p.section == section && p.action == b.action)
     };
     let own = BINDINGS.iter().filter(|b| b.section == section);
     let global = BINDINGS.iter().filter(|b| b.section == Section::Global);
-    enter
-        .map(|w| ("Enter".to_string(), w))
-        .into_iter()
+    back.into_iter()
+        .chain(in_pane)
         .chain(
             own.chain(global)
+                .filter(|b| !overridden(b))
                 .filter_map(|b| Some((b.keys.first()?.label(), b.footer?))),
         )
         .collect()
 }
 
-/// The help overlay: sections in order, each with its bindings.
+/// The help overlay: sections in order, each with its bindings and what
+/// shared keys mean there.
 pub fn help() -> Vec<(Section, Vec<(String, &'static str)>)> {
     [
         Section::Global,
         Section::Steps,
         Section::Tree,
         Section::Waste,
+        Section::Packages,
     ]
     .into_iter()
     .map(|s| {
@@ -387,8 +470,10 @@ pub fn help() -> Vec<(Section, Vec<(String, &'static str)>)> {
             .filter(|b| b.section == s)
             .map(|b| (keys_label(b), b.help))
             .collect();
-        if s == Section::Waste {
-            lines.push(("Enter".into(), "jump to the finding's step and path"));
+        for p in IN_PANE.iter().filter(|p| p.section == s) {
+            if let (Some(b), Some(h)) = (binding(p.action), p.help) {
+                lines.push((keys_label(b), h));
+            }
         }
         if s == Section::Global {
             lines.push(("wheel".into(), "scroll the pane under the pointer"));
@@ -471,9 +556,29 @@ mod tests {
         let listed: usize = help().iter().map(|(_, l)| l.len()).sum();
         assert!(listed >= BINDINGS.len());
         assert!(
-            footer(Section::Tree)
+            footer(Section::Tree, false)
                 .iter()
                 .any(|(k, w)| k == "Space" && *w == "fold")
+        );
+    }
+
+    #[test]
+    fn shared_keys_say_what_they_do_in_the_focused_pane() {
+        let packages = footer(Section::Packages, false);
+        assert_eq!(packages[0], ("Enter".to_string(), "files"));
+        assert_eq!(packages[1], ("s".to_string(), "sort"));
+        assert_eq!(packages.iter().filter(|(k, _)| k == "s").count(), 1);
+        assert_eq!(footer(Section::Tree, true)[0], ("Esc".to_string(), "back"));
+        assert!(footer(Section::Tree, false).iter().all(|(k, _)| k != "Esc"));
+        let help = help();
+        let (_, lines) = help
+            .iter()
+            .find(|(s, _)| *s == Section::Packages)
+            .expect("a Packages section");
+        assert!(lines.iter().any(|(k, h)| k == "s" && h.contains("manager")));
+        assert_eq!(
+            action_for(&press(KeyCode::Esc, KeyModifiers::NONE)),
+            Some(A::Back)
         );
     }
 }

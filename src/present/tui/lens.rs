@@ -5,9 +5,9 @@
 //!
 //! Filters are answered by a `keep` set computed when a filter, the view or
 //! the step changes, from the smallest list that can hold the answer (the
-//! paths the filter matched, the wasted paths, or the layer's changes); with
-//! no filter there is no set and visibility is asked per node, lazily, as
-//! directories are opened.
+//! paths the filter matched, the wasted paths, the layer's changes, or a
+//! package's files); with no filter there is no set and visibility is asked
+//! per node, lazily, as directories are opened.
 
 use regex::bytes::RegexBuilder;
 
@@ -205,6 +205,8 @@ pub struct Filters<'a> {
     pub path: Option<&'a PathFilter>,
     pub wasted_only: bool,
     pub hidden: Hidden,
+    /// Only these files (a package's), with the other filters on top.
+    pub package: Option<&'a [(NodeId, u64)]>,
 }
 
 impl Filters<'_> {
@@ -212,6 +214,7 @@ impl Filters<'_> {
     /// children are removed too, so a node-by-node check is exact.
     fn needs_set(&self) -> bool {
         self.mode == Mode::StepOnly
+            || self.package.is_some()
             || self.path.is_some()
             || self.wasted_only
             || self.hidden.unmodified
@@ -271,6 +274,12 @@ pub fn compute_keep(model: &Model, f: &Filters<'_>) -> Option<(Vec<bool>, usize)
             cur = tree.node(cur).parent;
         }
     };
+    // A package's files are the candidates whatever else is set: the
+    // other filters are checked per node, membership in the package is not.
+    if let Some(files) = f.package {
+        files.iter().map(|&(n, _)| n).for_each(&mut mark);
+        return Some((keep, kept));
+    }
     match lists.iter().min().map(|&(_, which)| which) {
         Some(0) => f
             .path
@@ -398,6 +407,7 @@ mod tests {
             path: Some(&f),
             wasted_only: false,
             hidden: Hidden::default(),
+            package: None,
         };
         let (keep, kept) = compute_keep(&m, &filters).expect("a set");
         let kept_nodes: Vec<NodeId> = (1..m.tree().node_count())
@@ -423,6 +433,57 @@ mod tests {
     }
 
     #[test]
+    fn package_keep_set_holds_its_files_and_ancestors_and_other_filters_narrow_it() {
+        let m = sample();
+        let last = m.layers().len() - 1;
+        let tinypkg = m
+            .packages()
+            .iter()
+            .position(|p| p.name == "tinypkg")
+            .expect("tinypkg");
+        let files = m.package_files(tinypkg);
+        assert_eq!(files.len() as u64, m.packages()[tinypkg].file_count);
+        let filters = Filters {
+            layer: Some(last),
+            mode: Mode::Aggregated,
+            path: None,
+            wasted_only: false,
+            hidden: Hidden::default(),
+            package: Some(files),
+        };
+        let (keep, _) = compute_keep(&m, &filters).expect("a set");
+        let tree = m.tree();
+        for (i, &kept) in keep.iter().enumerate().skip(1) {
+            let n = NodeId::try_from(i).unwrap();
+            let is_file = files.iter().any(|&(f, _)| f == n);
+            let is_ancestor = files.iter().any(|&(f, _)| {
+                let mut cur = tree.node(f).parent;
+                while cur != ROOT && cur != n {
+                    cur = tree.node(cur).parent;
+                }
+                cur == n
+            });
+            assert_eq!(kept, is_file || is_ancestor, "{}", paths(&m, &[n])[0]);
+        }
+        // A path filter on top keeps the package's files it matches.
+        let f = PathFilter::new("RECORD$", m.tree());
+        let both = Filters {
+            path: Some(&f),
+            ..filters
+        };
+        let (keep, _) = compute_keep(&m, &both).expect("a set");
+        let kept_files: Vec<NodeId> = files
+            .iter()
+            .map(|&(n, _)| n)
+            .filter(|&n| keep[n as usize])
+            .collect();
+        assert_eq!(
+            paths(&m, &kept_files),
+            ["/usr/local/lib/python3.11/site-packages/tinypkg-1.0.dist-info/RECORD"]
+        );
+    }
+
+    #[test]
     fn step_only_view_keeps_the_step_changes() {
         let m = sample();
         // Layer 9: `RUN curl … -o /tmp/dataset.tar`.
@@ -432,6 +493,7 @@ mod tests {
             path: None,
             wasted_only: false,
             hidden: Hidden::default(),
+            package: None,
         };
         let (keep, _) = compute_keep(&m, &filters).expect("a set");
         let tmp = m.tree().lookup(b"tmp/dataset.tar").expect("path");

@@ -1,7 +1,9 @@
 //! The interactive terminal UI: `ballast IMAGE` on a terminal.
 //!
-//! Four panes: the Dockerfile steps, the file tree at the selected step,
-//! the waste findings grouped by step, and details of whatever is selected.
+//! Five panes: the Dockerfile steps, the file tree at the selected step,
+//! the waste findings grouped by step, the packages the image's package
+//! managers recorded (Enter shows one's files in the tree), and details of
+//! whatever is selected.
 //! The image loads on another thread while a progress screen shows; the
 //! analysis is then read, never recomputed, except what depends on the
 //! selection (sizes at a step, filters), which is updated incrementally so a

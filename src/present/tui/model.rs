@@ -3,6 +3,7 @@
 //! the whole tree. Read-only after construction.
 
 use crate::analyze::findings::{Finding, Item};
+use crate::analyze::packages::PackageInfo;
 use crate::archive::Input;
 use crate::error::LoadError;
 use crate::index::layer::EntryKind;
@@ -33,6 +34,47 @@ pub struct Model {
     dups: Vec<(u128, NodeId)>,
     /// Sizes after the last layer, the starting point of the size cursor.
     pub final_sizes: Vec<u64>,
+    /// The packages' indices in each [`PackageSort`] order.
+    package_orders: [Vec<usize>; 3],
+    /// Per package: another of the same manager has the same name (one
+    /// package in two environments), so the list names its location.
+    package_twins: Vec<bool>,
+}
+
+/// The orders the packages pane cycles through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackageSort {
+    /// Largest first (the report's order).
+    Size,
+    Name,
+    /// Grouped by manager, largest first within each.
+    Manager,
+}
+
+impl PackageSort {
+    pub fn next(self) -> PackageSort {
+        match self {
+            PackageSort::Size => PackageSort::Name,
+            PackageSort::Name => PackageSort::Manager,
+            PackageSort::Manager => PackageSort::Size,
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            PackageSort::Size => "by size",
+            PackageSort::Name => "by name",
+            PackageSort::Manager => "by manager",
+        }
+    }
+
+    fn slot(self) -> usize {
+        match self {
+            PackageSort::Size => 0,
+            PackageSort::Name => 1,
+            PackageSort::Manager => 2,
+        }
+    }
 }
 
 impl Model {
@@ -98,6 +140,8 @@ impl Model {
             }
         }
         dups.sort_unstable();
+        let package_orders = package_orders(&report.packages.list);
+        let package_twins = package_twins(&report.packages.list, &package_orders[1]);
         Model {
             title: text::clean_str(short_name(&title)),
             step_labels,
@@ -109,6 +153,8 @@ impl Model {
             wasted_nodes,
             dups,
             final_sizes,
+            package_orders,
+            package_twins,
             analysis,
         }
     }
@@ -168,6 +214,31 @@ impl Model {
             .filter(move |&n| n != except)
     }
 
+    /// Every package of the final image, largest first.
+    pub fn packages(&self) -> &[PackageInfo] {
+        &self.analysis.report.packages.list
+    }
+
+    /// Package indices in `sort` order.
+    pub fn package_order(&self, sort: PackageSort) -> &[usize] {
+        &self.package_orders[sort.slot()]
+    }
+
+    /// Whether another package of the same manager has the same name.
+    pub fn package_has_twin(&self, package: usize) -> bool {
+        self.package_twins.get(package).copied().unwrap_or(false)
+    }
+
+    /// A package's files in the final image (node, bytes), largest first:
+    /// the attribution the report's list summarizes, index for index.
+    pub fn package_files(&self, package: usize) -> &[(NodeId, u64)] {
+        self.analysis
+            .packages
+            .packages
+            .get(package)
+            .map_or(&[], |p| p.files.as_slice())
+    }
+
     /// The node a finding is about (its largest item), and the layer where
     /// that node shows the waste.
     pub fn finding_target(&self, f: &Finding) -> Option<(NodeId, Option<usize>)> {
@@ -177,6 +248,39 @@ impl Model {
         };
         Some((node, f.layer_index))
     }
+}
+
+/// The packages' indices by size (as listed), by name, by manager.
+fn package_orders(list: &[PackageInfo]) -> [Vec<usize>; 3] {
+    let by_size: Vec<usize> = (0..list.len()).collect();
+    let mut by_name = by_size.clone();
+    by_name.sort_by(|&a, &b| {
+        let (pa, pb) = (&list[a], &list[b]);
+        pa.name
+            .to_lowercase()
+            .cmp(&pb.name.to_lowercase())
+            .then_with(|| pa.name.cmp(&pb.name))
+            .then(pa.manager.name().cmp(pb.manager.name()))
+            .then(a.cmp(&b))
+    });
+    let mut by_manager = by_size.clone();
+    // Stable: within a manager the list's own order, largest first.
+    by_manager.sort_by(|&a, &b| list[a].manager.name().cmp(list[b].manager.name()));
+    [by_size, by_name, by_manager]
+}
+
+/// Marks packages whose manager and name another shares; `by_name` puts
+/// them next to each other.
+fn package_twins(list: &[PackageInfo], by_name: &[usize]) -> Vec<bool> {
+    let mut twins = vec![false; list.len()];
+    for w in by_name.windows(2) {
+        let (a, b) = (&list[w[0]], &list[w[1]]);
+        if a.manager == b.manager && a.name == b.name {
+            twins[w[0]] = true;
+            twins[w[1]] = true;
+        }
+    }
+    twins
 }
 
 /// An image name without the default registry's prefix, which says

@@ -1,7 +1,9 @@
 //! The details pane: everything about the focused pane's selection. For a
 //! file: size, mode, owner, the step that wrote it, its history, other
 //! paths with the same content, and the findings that name it. For a step:
-//! its full instruction and changes. For a finding: its rule and fix.
+//! its full instruction and changes. For a finding: its rule and fix. For
+//! a package: manager, version, where it lives, its bytes and files, and
+//! the step that installed it.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -257,6 +259,66 @@ impl DetailsPane<'_> {
         lines
     }
 
+    fn package_lines(&self, width: usize) -> Vec<Line<'static>> {
+        let app = self.app;
+        let t = &app.theme;
+        let model = app.model();
+        let Some(p) = app.selected_package().and_then(|i| model.packages().get(i)) else {
+            return vec![Line::styled(super::packages::NO_PACKAGES, t.dim)];
+        };
+        let mut head = text::clean_str(&p.name);
+        if !p.version.is_empty() {
+            head.push(' ');
+            head.push_str(&text::clean_str(&p.version));
+        }
+        let files = format!(
+            "{} file{}",
+            p.file_count,
+            if p.file_count == 1 { "" } else { "s" }
+        );
+        let mut facts = vec![p.manager.name().to_string(), text::human(p.bytes), files];
+        if p.missing_count > 0 {
+            facts.push(format!("{} listed but gone", p.missing_count));
+        }
+        let mut lines = vec![
+            Line::styled(head, t.bold),
+            Line::styled(facts.join(" · "), t.text),
+        ];
+        let installed = match (p.step_index, p.layer_index) {
+            (Some(s), _) => {
+                let label = model.step_labels.get(s).map_or("", String::as_str);
+                format!("step {s}: {label}")
+            }
+            (None, Some(l)) => format!("layer {l}"),
+            (None, None) => "unknown".to_string(),
+        };
+        lines.push(labeled(t, "installed by ", installed, t.text));
+        let path = |b: &crate::analyze::report::PathBytes, room: usize| {
+            text::fit_middle(&text::clean_str(&b.display()), room)
+        };
+        lines.push(labeled(
+            t,
+            "in      ",
+            path(&p.location, width.saturating_sub(8)),
+            t.text,
+        ));
+        lines.push(labeled(
+            t,
+            "record  ",
+            path(&p.metadata, width.saturating_sub(8)),
+            t.text,
+        ));
+        if app.shown_package() == app.selected_package() {
+            lines.push(Line::styled(
+                "its files are in the tree; Esc goes back",
+                t.dim,
+            ));
+        } else if p.file_count > 0 {
+            lines.push(Line::styled("Enter shows its files in the tree", t.dim));
+        }
+        lines
+    }
+
     fn group_lines(&self, step: Option<usize>) -> Vec<Line<'static>> {
         let app = self.app;
         let t = &app.theme;
@@ -328,6 +390,7 @@ impl Widget for DetailsPane<'_> {
                 Some(WasteRow::Group { step, .. }) => self.group_lines(step),
                 None => vec![Line::styled("No waste found.", app.theme.dim)],
             },
+            Pane::Packages => self.package_lines(width),
         };
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })

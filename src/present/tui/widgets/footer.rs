@@ -47,12 +47,13 @@ impl Widget for Footer<'_> {
             Pane::Steps => Section::Steps,
             Pane::Tree => Section::Tree,
             Pane::Waste => Section::Waste,
+            Pane::Packages => Section::Packages,
         };
         let message = app.message().map(text::clean_str);
         let reserve = message.as_ref().map_or(0, |m| text::width(m) + 2);
         let mut spans = Vec::new();
         let mut used = 0;
-        for (key, word) in keys::footer(section) {
+        for (key, word) in keys::footer(section, app.can_go_back()) {
             let w = text::width(&key) + text::width(word) + 3;
             if used + w > width.saturating_sub(reserve) {
                 break;

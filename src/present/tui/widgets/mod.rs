@@ -7,6 +7,7 @@ mod footer;
 mod header;
 mod help;
 mod loading;
+mod packages;
 mod steps;
 mod tree;
 mod waste;
@@ -16,6 +17,7 @@ pub use footer::Footer;
 pub use header::Header;
 pub use help::HelpOverlay;
 pub use loading::LoadingView;
+pub use packages::PackagesPane;
 pub use steps::StepsPane;
 pub use tree::TreePane;
 pub use waste::WastePane;
@@ -40,11 +42,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
 
 /// [`draw`] into any buffer area (tests render into odd sizes).
 pub fn render_app(app: &App, area: Rect, buf: &mut Buffer) {
-    let a = layout::areas(area, app.zoomed(), app.step_rows().len());
+    let a = layout::areas(area, &app.layout_content());
     Header { app }.render(a.header, buf);
     StepsPane { app }.render(a.steps, buf);
     TreePane { app }.render(a.tree, buf);
     WastePane { app }.render(a.waste, buf);
+    PackagesPane { app }.render(a.packages, buf);
     DetailsPane { app }.render(a.details, buf);
     Footer { app }.render(a.footer, buf);
     if let Some(scroll) = app.help_scroll() {

@@ -33,6 +33,17 @@ impl TreePane<'_> {
         if let Some(step) = app.selected_step() {
             parts.push(format!("step {step}"));
         }
+        if let Some(p) = app
+            .shown_package()
+            .and_then(|p| app.model().packages().get(p))
+        {
+            let mut what = format!("package {}", text::clean_str(&p.name));
+            if !p.version.is_empty() {
+                what.push(' ');
+                what.push_str(&text::clean_str(&p.version));
+            }
+            parts.push(what);
+        }
         if let Some(f) = &s.filter {
             parts.push(format!("/{}/", text::clean_str(&f.text)));
         }
@@ -62,6 +73,8 @@ impl TreePane<'_> {
         let s = self.app.settings();
         if s.layer.is_none() {
             "no files yet at this step"
+        } else if s.package.is_some() && s.filter.is_none() && !s.wasted_only {
+            "none of the package's files is here"
         } else if s.filter.is_some() {
             "no path matches the filter"
         } else if s.wasted_only {
