@@ -65,7 +65,7 @@ shot() {
   # A tmux server of its own per shot: never a user's, never a stale one.
   socket="ballast-shots-$$-$name"
   tmux -L "$socket" -f /dev/null new-session -d -s shot -x "$cols" -y "$rows" \
-    "TERM=xterm-256color '$ballast' '$image'; sleep 60"
+    "TERM=xterm-256color '$ballast' '${shot_image:-$image}'; sleep 60"
   tmux -L "$socket" set-option -g status off
   tmux -L "$socket" set-option -s escape-time 0
   tmux -L "$socket" set-option -g default-terminal xterm-256color
@@ -106,5 +106,9 @@ shot waste-jump 150 42 "deleted-later" \
 shot filter 150 42 "/safetensors/" / type:safetensors Enter Down Down
 # The help overlay, built from the key table.
 shot help 150 42 "any other key closes" "?"
+# Which package costs how much, and its files in the tree (the CUDA sample:
+# dpkg, pip and conda packages).
+shot_image="$repo/sample-images/ml-cuda.oci.tar" shot packages 150 42 "Esc back" \
+  Tab Tab Tab Enter
 # A classic 80x24 terminal.
 shot small-80x24 80 24 "Waste & fixes" Tab Down Down Down Space
