@@ -14,7 +14,7 @@ pub mod present;
 use archive::{ImageMeta, Input, LoadOptions};
 use error::LoadError;
 use index::layer::{IndexOptions, LayerIndex, index_layer};
-use index::tree::MergedTree;
+use index::tree::{MergedTree, merge_shared};
 
 /// Everything known about one image after a run of the pipeline.
 pub struct Analysis {
@@ -43,7 +43,10 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
     let index_opts = opts.index;
     let (meta, mut layers) =
         archive::load(input, &opts.load, |stream| index_layer(stream, index_opts))?;
-    let (tree, link_hashes, early) = analyze::Early::run(&layers);
+    // dive's metrics need only the layers: they run beside the merge, the
+    // one phase that cannot use both cores on its own.
+    let ((tree, link_hashes), dive_metrics) =
+        rayon::join(|| merge_shared(&layers), || analyze::dive_metrics(&layers));
     link_hashes.apply(&mut layers);
     let builtin;
     let rules = match &opts.rules {
@@ -55,7 +58,7 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
             &builtin
         }
     };
-    let mut report = analyze::build_report(&meta, &layers, &tree, rules, &early);
+    let (mut report, packages) = analyze::build_report(&meta, &layers, &tree, rules, &dive_metrics);
     if opts.layer_files {
         analyze::add_layer_files(&mut report, &layers, &tree);
     }
@@ -79,6 +82,6 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
         layers,
         tree,
         report,
-        packages: early.packages,
+        packages,
     })
 }

@@ -13,7 +13,7 @@ pub mod steps;
 use crate::archive::ImageMeta;
 use crate::archive::decompress::Compression;
 use crate::index::layer::{EntryKind, LayerIndex};
-use crate::index::tree::{LinkHashes, MergedTree, ROOT, merge_shared};
+use crate::index::tree::{MergedTree, ROOT};
 use report::{
     DirSize, DiveSection, ImageInfo, InefficientFileInfo, LayerInfo, PathBytes, Report,
     SCHEMA_VERSION, StepInfo, Suggestion, Summary,
@@ -24,31 +24,10 @@ const LARGEST_DIRS: usize = 12;
 /// Deepest directory level the largest-directories list looks at.
 const LARGEST_DIRS_DEPTH: usize = 3;
 
-/// What is worked out beside the merge, before the report: dive's metrics
-/// need only the layers, package attribution only the merged tree, and
-/// running them early keeps both cores busy while the merge (one thread)
-/// runs.
-pub struct Early {
-    pub dive: dive::DiveMetrics,
-    /// The UI lists a package's files; the report keeps only a summary.
-    pub packages: packages::Attribution,
-}
-
-impl Early {
-    /// Merges the layers with dive's metrics computed beside, then
-    /// attributes packages; returns the tree and the link hashes the merge
-    /// found, for the caller to apply.
-    pub fn run(layers: &[LayerIndex]) -> (MergedTree, LinkHashes, Early) {
-        let ((tree, links, packages), dive) = rayon::join(
-            || {
-                let (tree, links) = merge_shared(layers);
-                let packages = packages::attribute(layers, &tree);
-                (tree, links, packages)
-            },
-            || dive::compute(&dive_input(layers)),
-        );
-        (tree, links, Early { dive, packages })
-    }
+/// dive 0.13.1's metrics of the layers. They need no merged tree, so the
+/// caller runs them beside the merge, which keeps one core on its own.
+pub fn dive_metrics(layers: &[LayerIndex]) -> dive::DiveMetrics {
+    dive::compute(&dive_input(layers))
 }
 
 pub fn build_report(
@@ -56,8 +35,8 @@ pub fn build_report(
     layers: &[LayerIndex],
     tree: &MergedTree,
     rules: &rules::RuleSet,
-    early: &Early,
-) -> Report {
+    dive_metrics: &dive::DiveMetrics,
+) -> (Report, packages::Attribution) {
     let history = meta.config.history().clone().unwrap_or_default();
     let map = steps::map_steps(&history, layers.len());
     let diff_ids = meta.config.rootfs().diff_ids();
@@ -156,11 +135,15 @@ pub fn build_report(
     // dive's metrics, package attribution and the findings read the index
     // independently; on 300k files each is a sizable share of the run, so
     // they share the cores.
-    let mut found = findings::find(&cx);
-    ml::add_findings(&cx, &early.packages, &mut found);
+    // Package attribution and the findings read the index independently;
+    // on 300k files each is a sizable share of the run, so they share the
+    // cores.
+    let (attribution, mut found) =
+        rayon::join(|| packages::attribute(layers, tree), || findings::find(&cx));
+    ml::add_findings(&cx, &attribution, &mut found);
     let summary = summarize(&found);
     let suggestions = suggest(&found, &map.steps);
-    Report {
+    let report = Report {
         schema_version: SCHEMA_VERSION,
         image: ImageInfo {
             source: meta.source.clone(),
@@ -177,17 +160,19 @@ pub fn build_report(
         layers: layer_infos,
         steps,
         largest_directories: largest,
-        dive: DiveSection::from(&early.dive),
+        dive: DiveSection::from(dive_metrics),
         findings: found,
         summary,
         suggestions,
-        packages: early.packages.section(tree, &map.step_of_layer),
+        packages: attribution.section(tree, &map.step_of_layer),
         budget: budget::BudgetVerdict {
             passed: true,
             checks: Vec::new(),
         },
         warnings,
-    }
+    };
+    // The UI lists a package's files; the report keeps only a summary.
+    (report, attribution)
 }
 
 fn media_type_for(c: Compression) -> String {

@@ -198,6 +198,12 @@ impl MergedTree {
         Some(cur)
     }
 
+    /// The child of `parent` named `name`, if the tree ever had one.
+    pub fn child(&self, parent: NodeId, name: &[u8]) -> Option<NodeId> {
+        let name = self.find_name(name)?;
+        self.children.get(&(parent, name)).copied()
+    }
+
     fn find_name(&self, comp: &[u8]) -> Option<NameId> {
         self.names.find(comp)
     }

@@ -126,6 +126,10 @@ struct Resolver<'a> {
     layers: &'a [LayerIndex],
     last: usize,
     dirs: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// The last parent directory looked up and its node when it is a
+    /// directory of the final image: a package lists its files directory by
+    /// directory, so most look-ups are one name under this node.
+    last_dir: Option<(Vec<u8>, Option<NodeId>)>,
 }
 
 impl Resolver<'_> {
@@ -133,17 +137,36 @@ impl Resolver<'_> {
         self.tree.state_at(self.layers, id, self.last).is_some()
     }
 
+    fn present_dir(&self, id: NodeId) -> bool {
+        self.tree
+            .state_at(self.layers, id, self.last)
+            .is_some_and(|st| st.is_dir())
+    }
+
     /// The node at `path` in the final image; symlinks in its directories
     /// are followed, the last component is taken as it is.
     fn node(&mut self, path: &[u8]) -> Option<NodeId> {
+        let (parent, base) = split_parent(path);
+        if base.is_empty() {
+            return None;
+        }
+        let parent_dir = match &self.last_dir {
+            Some((p, id)) if p.as_slice() == parent => *id,
+            _ => {
+                let id = self.tree.lookup(parent).filter(|&id| self.present_dir(id));
+                self.last_dir = Some((parent.to_vec(), id));
+                id
+            }
+        };
+        if let Some(dir) = parent_dir {
+            // A directory of the final image: its path has no symlink to
+            // follow, so the name under it is the whole answer.
+            return self.tree.child(dir, base).filter(|&id| self.present(id));
+        }
         if let Some(id) = self.tree.lookup(path)
             && self.present(id)
         {
             return Some(id);
-        }
-        let (parent, base) = split_parent(path);
-        if base.is_empty() {
-            return None;
         }
         let mut full = self.dir(parent)?;
         if !full.is_empty() {
@@ -284,6 +307,7 @@ pub fn attribute(layers: &[LayerIndex], tree: &MergedTree) -> Attribution {
         layers,
         last,
         dirs: HashMap::new(),
+        last_dir: None,
     };
     let mut att = Attribution::default();
     for (raw, ri) in raws {
@@ -379,7 +403,9 @@ fn majority_layer(
 
 /// Sums the final image's files that no package owns, per top directory.
 fn unowned(tree: &MergedTree, layers: &[LayerIndex], last: usize, att: &mut Attribution) {
-    let mut by_top: BTreeMap<Vec<u8>, (u64, u64)> = BTreeMap::new();
+    // Keyed by the top directory's node (the root itself for files at the
+    // root): paths are built once per directory, not once per file.
+    let mut by_top: HashMap<NodeId, (u64, u64)> = HashMap::new();
     let mut stack: Vec<(NodeId, NodeId)> = vec![(ROOT, ROOT)];
     while let Some((id, top)) = stack.pop() {
         for c in tree.children(id) {
@@ -397,14 +423,24 @@ fn unowned(tree: &MergedTree, layers: &[LayerIndex], last: usize, att: &mut Attr
                 continue;
             }
             att.unowned_bytes += size;
-            // A file at the root is grouped under the root itself.
-            let key = if top == c { Vec::new() } else { tree.path(top) };
+            let key = if top == c { ROOT } else { top };
             let slot = by_top.entry(key).or_default();
             slot.0 += size;
             slot.1 += 1;
         }
     }
-    let mut v: Vec<(Vec<u8>, u64, u64)> = by_top.into_iter().map(|(k, (b, n))| (k, b, n)).collect();
+    let mut v: Vec<(Vec<u8>, u64, u64)> = by_top
+        .into_iter()
+        .map(|(top, (b, n))| {
+            // A file at the root is grouped under the root itself.
+            let path = if top == ROOT {
+                Vec::new()
+            } else {
+                tree.path(top)
+            };
+            (path, b, n)
+        })
+        .collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     att.unowned = v;
 }

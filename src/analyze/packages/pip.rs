@@ -55,6 +55,22 @@ pub fn record_paths(content: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < content.len() {
+        // Nearly every row is `path,hash,size` with no quote anywhere: take
+        // the path as one slice instead of byte by byte.
+        let line_end = content[i..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(content.len(), |n| i + n);
+        let line = &content[i..line_end];
+        if !line.contains(&b'"') {
+            let first = line.split(|&b| b == b',').next().unwrap_or(line);
+            let first = first.strip_suffix(b"\r").unwrap_or(first);
+            if !first.is_empty() {
+                out.push(first.to_vec());
+            }
+            i = line_end + 1;
+            continue;
+        }
         let mut field = Vec::new();
         if content[i] == b'"' {
             i += 1;
