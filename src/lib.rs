@@ -66,14 +66,15 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
     if opts.load.verify || opts.index.verify {
         // Mismatches are warnings found on the way; `--verify` makes the
         // first one fatal.
-        if let Some(w) = report
-            .warnings
+        let mut mismatches = meta
+            .digest_mismatches
             .iter()
-            .find(|w| w.contains("does not match"))
-        {
+            .cloned()
+            .chain(analyze::diff_id_mismatches(&meta, &layers));
+        if let Some(first) = mismatches.next() {
             return Err(LoadError::new(
                 input.display(),
-                error::Problem::Digest(w.clone()),
+                error::Problem::Digest(first),
             ));
         }
     }

@@ -24,6 +24,24 @@ const LARGEST_DIRS: usize = 12;
 /// Deepest directory level the largest-directories list looks at.
 const LARGEST_DIRS_DEPTH: usize = 3;
 
+/// Layers whose content digest (computed when verifying) differs from the
+/// config's `diff_id`, one line each.
+pub fn diff_id_mismatches(meta: &ImageMeta, layers: &[LayerIndex]) -> Vec<String> {
+    let diff_ids = meta.config.rootfs().diff_ids();
+    layers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, idx)| {
+            let (have, want) = (idx.diff_id.as_ref()?, diff_ids.get(i)?);
+            (have != want).then(|| {
+                format!(
+                    "layer {i}: content digest {have} does not match the config's diff_id {want}"
+                )
+            })
+        })
+        .collect()
+}
+
 /// dive 0.13.1's metrics of the layers. They need no merged tree, so the
 /// caller runs them beside the merge, which keeps one core on its own.
 pub fn dive_metrics(layers: &[LayerIndex]) -> dive::DiveMetrics {
@@ -96,14 +114,8 @@ pub fn build_report(
         for w in &idx.warnings {
             warnings.push(format!("layer {i}: {w}"));
         }
-        if let (Some(have), Some(want)) = (&idx.diff_id, diff_ids.get(i))
-            && have != want
-        {
-            warnings.push(format!(
-                "layer {i}: content digest {have} does not match the config's diff_id {want}"
-            ));
-        }
     }
+    warnings.extend(diff_id_mismatches(meta, layers));
     warnings.extend(tree.warnings.iter().cloned());
     let steps: Vec<StepInfo> = map
         .steps

@@ -60,8 +60,8 @@ pub struct LayerRef {
 #[derive(Debug)]
 pub struct Resolved {
     pub uses_oci_index: bool,
-    /// Problems found for free on the way (a config blob whose content does
-    /// not match its digest).
+    /// Digest mismatches found for free on the way (a config blob whose
+    /// content does not match its digest); nothing else goes here.
     pub warnings: Vec<String>,
     pub repo_tags: Vec<String>,
     pub config: ImageConfiguration,

@@ -77,6 +77,9 @@ pub struct ImageMeta {
     pub config: oci_spec::image::ImageConfiguration,
     pub layers: Vec<LayerMeta>,
     pub warnings: Vec<String>,
+    /// The warnings that say a blob's content does not match its digest
+    /// (also in `warnings`): `--verify` turns them into an error.
+    pub digest_mismatches: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -304,24 +307,26 @@ where
 }
 
 fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>) -> ImageMeta {
-    let mut warnings = r.warnings;
+    // Everything the layout found on the way is a digest mismatch.
+    let mut digest_mismatches = r.warnings;
     for (i, l) in layers.iter().enumerate() {
         if let (Some(have), Some(want)) = (&l.computed_digest, &l.digest)
             && have != want
         {
-            warnings.push(format!(
+            digest_mismatches.push(format!(
                 "layer {i} ({}): blob digest {have} does not match the manifest's {want}",
                 l.name
             ));
         }
     }
     ImageMeta {
+        warnings: digest_mismatches.clone(),
+        digest_mismatches,
         source: source.to_string(),
         format,
         repo_tags: r.repo_tags,
         config: r.config,
         layers,
-        warnings,
     }
 }
 
