@@ -75,6 +75,16 @@ fn interactive(s: &Settings) -> bool {
 fn run_tui(s: Settings) -> ExitCode {
     match present::tui::run(s.input, s.options) {
         Ok(present::tui::Outcome::Quit) => ExitCode::SUCCESS,
+        Ok(present::tui::Outcome::OverBudget(verdict)) => {
+            // The UI is gone from the screen: say why the exit code is 1.
+            let mut err = io::stderr().lock();
+            let _ = present::text::write_budget(
+                &verdict,
+                &mut err,
+                paint_for(io::stderr().is_terminal()),
+            );
+            ExitCode::from(EXIT_OVER_BUDGET)
+        }
         Ok(present::tui::Outcome::LoadFailed(e)) => {
             eprintln!("ballast: error: {}", e.one_line());
             ExitCode::from(EXIT_UNANALYZABLE)
@@ -134,11 +144,11 @@ fn present_all(s: &Settings, a: &Analysis) -> io::Result<()> {
             let mut err = stderr.lock();
             present::text::write_summary(r, &mut err)?;
             writeln!(err)?;
-            present::text::write_budget(r, &mut err, paint)?;
+            present::text::write_budget(&r.budget, &mut err, paint)?;
         } else {
             present::text::write_summary(r, &mut out)?;
             writeln!(out)?;
-            present::text::write_budget(r, &mut out, paint_for(stdout_terminal))?;
+            present::text::write_budget(&r.budget, &mut out, paint_for(stdout_terminal))?;
         }
     } else if !json_on_stdout {
         match s.format {
@@ -147,7 +157,7 @@ fn present_all(s: &Settings, a: &Analysis) -> io::Result<()> {
                 present::text::write_summary(r, &mut out)?;
                 if !r.budget.checks.is_empty() {
                     writeln!(out)?;
-                    present::text::write_budget(r, &mut out, paint_for(stdout_terminal))?;
+                    present::text::write_budget(&r.budget, &mut out, paint_for(stdout_terminal))?;
                 }
             }
         }

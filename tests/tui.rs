@@ -1006,7 +1006,7 @@ fn q_quits_while_loading_and_a_load_failure_is_returned() {
     .expect("loop");
     match out {
         Outcome::LoadFailed(e) => assert!(e.one_line().contains("manifest.json"), "{e}"),
-        Outcome::Quit => panic!("the failure was not returned"),
+        Outcome::Quit | Outcome::OverBudget(_) => panic!("the failure was not returned"),
     }
 }
 
@@ -1037,6 +1037,33 @@ impl Tmux {
 
     fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    /// Starts `cmd` in a detached session `e2e` of `width`x`height` that
+    /// stays on screen after the command ends.
+    fn start(&self, cmd: &str, width: u16, height: u16) {
+        let (w, h) = (width.to_string(), height.to_string());
+        self.run(&["new-session", "-d", "-s", "e2e", "-x", &w, "-y", &h, cmd]);
+        self.run(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
+        // tmux holds a lone Escape back for 500 ms by default.
+        self.run(&["set-option", "-s", "escape-time", "0"]);
+    }
+
+    /// Waits for the command to write its exit line to `status`; returns it.
+    fn wait_exit(&self, status: &Path) -> String {
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        while !status.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "ballast did not quit:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        std::fs::read_to_string(status)
+            .expect("status")
+            .trim()
+            .to_string()
     }
 
     /// Waits until the screen shows `text`.
@@ -1085,20 +1112,7 @@ fn real_terminal_opens_answers_keys_and_quits_with_exit_0() {
         sample().display(),
         status.display()
     );
-    t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &cmd,
-    ]);
-    t.run(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
-    // tmux holds a lone Escape back for 500 ms by default.
-    t.run(&["set-option", "-s", "escape-time", "0"]);
+    t.start(&cmd, 100, 30);
     let first = t.wait_for("Files · step 14");
     assert!(first.contains("ml-mistakes:latest"), "{first}");
     assert!(first.contains("Waste & fixes"), "{first}");
@@ -1121,17 +1135,98 @@ fn real_terminal_opens_answers_keys_and_quits_with_exit_0() {
     });
     assert!(small.lines().all(|l| l.chars().count() <= 80), "{small}");
     t.run(&["send-keys", "-t", "e2e", "q"]);
-    let deadline = Instant::now() + std::time::Duration::from_secs(30);
-    while !status.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "ballast did not quit:\n{}",
-            t.screen()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let code = std::fs::read_to_string(&status).expect("status");
-    assert_eq!(code.trim(), "exit=0");
+    assert_eq!(t.wait_exit(&status), "exit=0");
     // The alternate screen is gone: the UI no longer shows.
     assert!(!t.screen().contains("Waste & fixes"));
+}
+
+// --- budgets ---
+
+fn load_with_max_size(path: &Path, max_size: u64) -> Model {
+    let mut options = ballast::Options::default();
+    options.budgets.max_size = Some(max_size);
+    Model::load(&Input::Path(path.to_path_buf()), &options)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn session_of(model: Model, width: u16, height: u16) -> Session {
+    let theme = Theme::plain();
+    let mut app = App::new(model, theme.clone());
+    app.resize(width, height);
+    Session {
+        term: Terminal::new(TestBackend::new(width, height)).expect("test terminal"),
+        screen: Screen::Ready(Box::new(app)),
+        theme,
+    }
+}
+
+#[test]
+fn a_budget_shows_in_the_header_and_quitting_over_it_says_so() {
+    let over = load_with_max_size(&sample(), 1_000);
+    let size = over.report().image.final_size_bytes;
+    let mut s = session_of(over, 160, 48);
+    let out = s.events(vec![key(KeyCode::Char('q'), KeyModifiers::NONE)]);
+    let header = buffer_text(s.term.backend().buffer());
+    let header = header.lines().next().unwrap_or_default();
+    assert!(header.contains("over budget (1 of 1)"), "{header}");
+    match out {
+        Outcome::OverBudget(v) => {
+            assert!(!v.passed);
+            assert_eq!(v.checks.len(), 1);
+            assert!(!v.checks[0].passed);
+        }
+        other => panic!("quitting over budget gave {other:?}"),
+    }
+
+    let within = load_with_max_size(&sample(), size * 2);
+    let mut s = session_of(within, 160, 48);
+    let out = s.events(vec![key(KeyCode::Char('q'), KeyModifiers::NONE)]);
+    let header = buffer_text(s.term.backend().buffer());
+    assert!(
+        header
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("budget ok (1)"),
+        "{header}"
+    );
+    assert!(matches!(out, Outcome::Quit), "{out:?}");
+
+    // Without budgets the header has no budget figure at all.
+    let mut s = Session::sample(160, 48);
+    s.keys(&[]);
+    let header = buffer_text(s.term.backend().buffer());
+    assert!(!header.lines().next().unwrap_or_default().contains("budget"));
+}
+
+#[test]
+fn real_terminal_over_budget_exits_1_and_prints_the_failed_check() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = dir.path().join("status");
+    let stderr = dir.path().join("stderr");
+    let t = Tmux {
+        socket: format!("ballast-e2e-budget-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "'{}' '{}' --max-size 1KB 2> '{}'; echo \"exit=$?\" > '{}'",
+        env!("CARGO_BIN_EXE_ballast"),
+        sample().display(),
+        stderr.display(),
+        status.display()
+    );
+    t.start(&cmd, 120, 30);
+    let first = t.wait_for("Files · step 14");
+    assert!(first.contains("over budget (1 of 1)"), "{first}");
+    t.run(&["send-keys", "-t", "e2e", "q"]);
+    assert_eq!(t.wait_exit(&status), "exit=1");
+    let err = std::fs::read_to_string(&stderr).expect("stderr");
+    assert!(err.contains("FAIL") && err.contains("max-size"), "{err}");
+    assert!(
+        err.contains("Result: FAIL (1 of 1 checks over budget)"),
+        "{err}"
+    );
 }

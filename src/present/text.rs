@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use bytesize::ByteSize;
 
+use crate::analyze::budget::BudgetVerdict;
 use crate::analyze::report::Report;
 
 /// Widest instruction column before it is cut in the middle.
@@ -135,8 +136,8 @@ impl Paint {
 }
 
 /// One PASS/FAIL line per budget check, then the verdict.
-pub fn write_budget(r: &Report, out: &mut dyn Write, paint: Paint) -> io::Result<()> {
-    if r.budget.checks.is_empty() {
+pub fn write_budget(budget: &BudgetVerdict, out: &mut dyn Write, paint: Paint) -> io::Result<()> {
+    if budget.checks.is_empty() {
         writeln!(
             out,
             "Budget: no budgets set (see --max-size, --max-waste, ballast.toml, --ci-config)"
@@ -144,7 +145,7 @@ pub fn write_budget(r: &Report, out: &mut dyn Write, paint: Paint) -> io::Result
         return Ok(());
     }
     writeln!(out, "Budget")?;
-    for c in &r.budget.checks {
+    for c in &budget.checks {
         let tag = if c.passed {
             paint.pass("PASS")
         } else {
@@ -152,12 +153,12 @@ pub fn write_budget(r: &Report, out: &mut dyn Write, paint: Paint) -> io::Result
         };
         writeln!(out, "  {tag}  {}: {}", c.name, one_line(&c.message))?;
     }
-    let failed = r.budget.checks.iter().filter(|c| !c.passed).count();
+    let failed = budget.checks.iter().filter(|c| !c.passed).count();
     if failed == 0 {
         writeln!(
             out,
             "{}",
-            paint.pass(&format!("Result: PASS ({} checks)", r.budget.checks.len()))
+            paint.pass(&format!("Result: PASS ({} checks)", budget.checks.len()))
         )?;
     } else {
         writeln!(
@@ -165,7 +166,7 @@ pub fn write_budget(r: &Report, out: &mut dyn Write, paint: Paint) -> io::Result
             "{}",
             paint.fail(&format!(
                 "Result: FAIL ({failed} of {} checks over budget)",
-                r.budget.checks.len()
+                budget.checks.len()
             ))
         )?;
     }

@@ -14,6 +14,7 @@ use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 
+use crate::analyze::budget::BudgetVerdict;
 use crate::archive::LoadProgress;
 use crate::error::LoadError;
 
@@ -27,6 +28,10 @@ use super::widgets;
 pub enum Outcome {
     /// The user quit.
     Quit,
+    /// The user quit, and the image breaks a budget set for the run
+    /// (flags, `ballast.toml`, `.dive-ci`): the exit code says so, as
+    /// without the UI.
+    OverBudget(BudgetVerdict),
     /// The image could not be loaded; the terminal is already restored.
     LoadFailed(LoadError),
 }
@@ -143,11 +148,11 @@ pub fn run_loop<B: Backend>(
         let mut applied = 0;
         loop {
             match inputs.next(wait)? {
-                Input::Closed => return Ok(Outcome::Quit),
+                Input::Closed => return Ok(quit(screen)),
                 Input::Tick => break,
                 Input::Event(ev) => {
                     if apply(screen, &ev) {
-                        return Ok(Outcome::Quit);
+                        return Ok(quit(screen));
                     }
                 }
             }
@@ -156,6 +161,16 @@ pub fn run_loop<B: Backend>(
                 break;
             }
         }
+    }
+}
+
+/// How quitting ends: over budget when the loaded image breaks one.
+fn quit(screen: &Screen) -> Outcome {
+    match screen {
+        Screen::Ready(app) if !app.model().report().budget.passed => {
+            Outcome::OverBudget(app.model().report().budget.clone())
+        }
+        _ => Outcome::Quit,
     }
 }
 

@@ -52,6 +52,13 @@ impl Widget for Header<'_> {
             [size.clone(), format!("waste {reclaim}"), String::new()],
             [size, String::new(), String::new()],
         ];
+        // A run with budgets says where it stands; quitting exits 1 when over.
+        let failed = r.budget.checks.iter().filter(|c| !c.passed).count();
+        let budget = match (r.budget.checks.len(), failed) {
+            (0, _) => String::new(),
+            (n, 0) => format!("budget ok ({n})"),
+            (n, f) => format!("over budget ({f} of {n})"),
+        };
         let width = usize::from(area.width);
         let sep = " │ ";
         // The name keeps up to this many cells before figures are dropped.
@@ -59,17 +66,27 @@ impl Widget for Header<'_> {
         let cells = |w: &[String; 3]| {
             text::width(brand)
                 + 1
+                + [&budget]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| text::width(s) + text::width(sep))
+                    .sum::<usize>()
                 + w.iter()
                     .filter(|s| !s.is_empty())
                     .map(|s| text::width(s) + text::width(sep))
                     .sum::<usize>()
         };
+        let fits = wordings.iter().find(|w| cells(w) + name_min <= width);
+        // Too narrow for any figure: the name alone, no budget either.
+        let show_budget = !budget.is_empty() && fits.is_some();
         let empty = [String::new(), String::new(), String::new()];
-        let shown = wordings
-            .iter()
-            .find(|w| cells(w) + name_min <= width)
-            .unwrap_or(&empty);
-        let name_room = width.saturating_sub(cells(shown));
+        let shown = fits.unwrap_or(&empty);
+        let budget_cells = if budget.is_empty() || show_budget {
+            0
+        } else {
+            text::width(&budget) + text::width(sep)
+        };
+        let name_room = width.saturating_sub(cells(shown) - budget_cells);
         let mut spans = vec![
             Span::styled(brand, theme.brand),
             Span::raw(" "),
@@ -89,6 +106,11 @@ impl Widget for Header<'_> {
                 theme.text
             };
             spans.push(Span::styled(s.as_str(), style));
+        }
+        if show_budget {
+            spans.push(Span::styled(sep, theme.dim));
+            let style = if failed > 0 { theme.wasted } else { theme.text };
+            spans.push(Span::styled(budget.as_str(), style));
         }
         Line::from(spans).render(area, buf);
     }
