@@ -24,6 +24,47 @@ const LARGEST_DIRS: usize = 12;
 /// Deepest directory level the largest-directories list looks at.
 const LARGEST_DIRS_DEPTH: usize = 3;
 
+/// One line for every name the layers had to put back under the root
+/// (kaniko writes `/file` in every layer: thirteen warnings said nothing
+/// one cannot say once).
+fn repaired_paths_warning(layers: &[LayerIndex]) -> Option<String> {
+    let with: Vec<usize> = (0..layers.len())
+        .filter(|&i| layers[i].repaired_paths.count > 0)
+        .collect();
+    let count: u64 = layers.iter().map(|l| l.repaired_paths.count).sum();
+    let (absolute, escaped) = layers.iter().fold((false, false), |(a, e), l| {
+        let k = l.repaired_paths.kinds;
+        (a || k.absolute, e || k.escaped_root)
+    });
+    let what = match (absolute, escaped) {
+        (true, true) => "absolute or `..` paths",
+        (true, false) => "absolute paths",
+        (false, true) => "`..` paths escaping the root",
+        (false, false) => return None,
+    };
+    let entries = if count == 1 { "entry" } else { "entries" };
+    let had = if count == 1 { "has" } else { "have" };
+    let place = match with.as_slice() {
+        [one] => format!("layer {one}"),
+        many if many.len() <= 4 => format!(
+            "layers {}",
+            many.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        many => format!(
+            "{} layers ({} to {})",
+            many.len(),
+            many[0],
+            many[many.len() - 1]
+        ),
+    };
+    Some(format!(
+        "{count} {entries} in {place} {had} {what}; normalized into the image root"
+    ))
+}
+
 /// Layers whose content digest (computed when verifying) differs from the
 /// config's `diff_id`, one line each.
 pub fn diff_id_mismatches(meta: &ImageMeta, layers: &[LayerIndex]) -> Vec<String> {
@@ -115,6 +156,7 @@ pub fn build_report(
             warnings.push(format!("layer {i}: {w}"));
         }
     }
+    warnings.extend(repaired_paths_warning(layers));
     warnings.extend(diff_id_mismatches(meta, layers));
     warnings.extend(tree.warnings.iter().cloned());
     let steps: Vec<StepInfo> = map
@@ -439,6 +481,40 @@ mod tests {
                 "keep b",
                 "… and 2 more `duplicate-content` fixes like these (see the findings)",
             ]
+        );
+    }
+
+    #[test]
+    fn repaired_names_are_reported_once_for_the_image() {
+        use crate::index::layer::{LayerIndex, RepairedPaths};
+        use crate::index::path::Repairs;
+        let with = |count, absolute, escaped_root| {
+            let mut idx = LayerIndex::default();
+            idx.repaired_paths = RepairedPaths {
+                count,
+                kinds: Repairs {
+                    absolute,
+                    escaped_root,
+                },
+            };
+            idx
+        };
+        assert_eq!(
+            super::repaired_paths_warning(&[with(0, false, false)]),
+            None
+        );
+        assert_eq!(
+            super::repaired_paths_warning(&[with(0, false, false), with(1, true, false)])
+                .as_deref(),
+            Some("1 entry in layer 1 has absolute paths; normalized into the image root")
+        );
+        let many: Vec<LayerIndex> = (0..6).map(|i| with(2, i == 0, i == 5)).collect();
+        assert_eq!(
+            super::repaired_paths_warning(&many).as_deref(),
+            Some(
+                "12 entries in 6 layers (0 to 5) have absolute or `..` paths; \
+                 normalized into the image root"
+            )
         );
     }
 

@@ -59,6 +59,13 @@ pub struct Captured {
     pub content: Vec<u8>,
 }
 
+/// How many names one layer had to repair, and what kind of repair.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RepairedPaths {
+    pub count: u64,
+    pub kinds: Repairs,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct LayerIndex {
     pub entries: Vec<LayerEntry>,
@@ -67,6 +74,9 @@ pub struct LayerIndex {
     pub tar_bytes: u64,
     pub captured: Vec<Captured>,
     pub warnings: Vec<String>,
+    /// Entries whose names were absolute or climbed out with `..`, put back
+    /// under the root; reported once for the whole image.
+    pub repaired_paths: RepairedPaths,
     /// sha256 of the uncompressed stream, when verifying.
     pub diff_id: Option<String>,
     /// Hard links whose target is not in this layer; the merge resolves them.
@@ -300,16 +310,10 @@ pub fn index_layer<R: BufRead>(stream: R, opts: IndexOptions) -> Result<LayerInd
         .hasher
         .take()
         .map(|h| format!("sha256:{}", hex(&h.finalize())));
-    if repaired_count > 0 {
-        let what = match (repaired.absolute, repaired.escaped_root) {
-            (true, true) => "absolute or `..` paths",
-            (true, false) => "absolute paths",
-            _ => "`..` paths escaping the root",
-        };
-        idx.warnings.push(format!(
-            "{repaired_count} entries had {what}; normalized into the image root"
-        ));
-    }
+    idx.repaired_paths = RepairedPaths {
+        count: repaired_count,
+        kinds: repaired,
+    };
     if has_hardlinks {
         resolve_hardlinks(&mut idx);
     }
@@ -526,6 +530,8 @@ mod tests {
         raw[..512].copy_from_slice(h.as_bytes());
         let idx = index(&raw);
         assert_eq!(idx.path(&idx.entries[0]), b"y");
-        assert!(idx.warnings[0].contains("normalized"), "{:?}", idx.warnings);
+        assert_eq!(idx.repaired_paths.count, 1);
+        assert!(idx.repaired_paths.kinds.escaped_root);
+        assert!(!idx.repaired_paths.kinds.absolute);
     }
 }
