@@ -63,6 +63,15 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
         analyze::add_layer_files(&mut report, &layers, &tree);
     }
     report.budget = analyze::budget::evaluate(&report, &opts.budgets);
+    if let Some(rules) = &opts.budgets.dive_rules {
+        // dive reads past a misspelt rule and applies its default instead.
+        for k in &rules.ignored_keys {
+            report.warnings.push(format!(
+                ".dive-ci line {}: `{}` is not a key dive reads, so dive ignores it (a typo?)",
+                k.line, k.key
+            ));
+        }
+    }
     if opts.load.verify || opts.index.verify {
         // Mismatches are warnings found on the way; `--verify` makes the
         // first one fatal.
