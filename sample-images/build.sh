@@ -11,23 +11,15 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SCRIPT=build.sh
+. "$HERE/lib.sh"
 SEED="${SEED:-ballast-sample-v1}"
 BUSYBOX="${BUSYBOX:-/bin/busybox}"
-MAX_BYTES=5000000  # each tarball must stay under 5 MB
 
-for tool in buildah skopeo python3; do
-    command -v "$tool" >/dev/null || { echo "build.sh: $tool not found" >&2; exit 1; }
-done
-[ -x "$BUSYBOX" ] || { echo "build.sh: no static busybox at $BUSYBOX" >&2; exit 1; }
+require_tools buildah skopeo python3
+require_busybox "$BUSYBOX"
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/ballast-sample-images.XXXXXX")"
-B=(buildah --root "$WORK/storage" --runroot "$WORK/runroot" --storage-driver vfs)
-cleanup() {
-    "${B[@]}" rm --all >/dev/null 2>&1 || true
-    "${B[@]}" rmi --all --force >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+start_buildah_work sample-images
 OUT="$WORK/out"
 mkdir -p "$OUT"
 
@@ -35,8 +27,7 @@ build() { # name context [extra bud args...]
     local name="$1" ctx="$2"
     shift 2
     echo "== building $name"
-    "${B[@]}" bud --layers --no-cache --isolation chroot --timestamp 0 "$@" \
-        -t "$name" -f "$HERE/$name/Dockerfile" "$ctx"
+    bud_reproducible "$@" -t "$name" -f "$HERE/$name/Dockerfile" "$ctx"
     "${B[@]}" push --quiet "$name" "docker-archive:$OUT/$name.docker.tar:$name:latest"
     "${B[@]}" push --quiet "$name" "oci-archive:$OUT/$name.oci.tar:$name:latest"
 }
@@ -56,18 +47,7 @@ skopeo copy --quiet --dest-compress-format zstd \
     "docker-archive:$OUT/ml-mistakes.docker.tar" \
     "oci-archive:$OUT/ml-mistakes.oci-zstd.tar:ml-mistakes:latest"
 
-# buildah and skopeo stamp the outer tar entries of an OCI archive with the
-# current time; zero them (and only them) so reruns give identical files.
-python3 - "$OUT"/*.oci*.tar <<'EOF'
-import sys, tarfile
-for path in sys.argv[1:]:
-    with tarfile.open(path) as src:
-        members = [(m, src.extractfile(m).read() if m.isreg() else None) for m in src.getmembers()]
-    with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as dst:
-        for m, data in members:
-            m.mtime = 0
-            dst.addfile(m, None if data is None else __import__("io").BytesIO(data))
-EOF
+zero_outer_mtimes "$OUT"/*.oci*.tar
 
 echo "== verifying"
 python3 "$HERE/verify_planted.py" --docker "$OUT/ml-mistakes.docker.tar" \
@@ -75,13 +55,7 @@ python3 "$HERE/verify_planted.py" --docker "$OUT/ml-mistakes.docker.tar" \
     --expected "$WORK/ml-mistakes/expected.json" --out "$OUT/planted.json"
 python3 "$HERE/verify_planted.py" --docker "$OUT/clean.docker.tar" --oci "$OUT/clean.oci.tar"
 
-for f in "$OUT"/*.tar; do
-    size=$(stat -c %s "$f")
-    if [ "$size" -ge "$MAX_BYTES" ]; then
-        echo "build.sh: $(basename "$f") is $size bytes, over the 5 MB limit" >&2
-        exit 1
-    fi
-done
+require_under_size_limit "$OUT"/*.tar
 
 mv -f "$OUT"/*.tar "$HERE/"
 mv -f "$OUT/planted.json" "$HERE/ml-mistakes/planted.json"

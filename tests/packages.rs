@@ -19,8 +19,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use serde::Deserialize;
 use serde_json::Value;
+
+#[path = "common/report_shape.rs"]
+mod report_shape;
+use report_shape::{Package, Packages};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -451,60 +454,6 @@ fn the_text_summary_lists_the_largest_packages() {
             .contains("owned by no package: /models 12.0 MB")
     );
     assert!(!text(&sample("clean.docker.tar")).contains("\nPackages: "));
-}
-
-/// The `packages` section as `docs/report.schema.json` documents it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct Packages {
-    owned_bytes: u64,
-    unowned_bytes: u64,
-    by_manager: BTreeMap<String, ManagerTotal>,
-    list: Vec<Package>,
-    unowned: Vec<Unowned>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct ManagerTotal {
-    count: usize,
-    bytes: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct Package {
-    manager: String,
-    name: String,
-    version: String,
-    location: Value,
-    metadata: Value,
-    bytes: u64,
-    file_count: u64,
-    missing_count: u64,
-    layer_index: Option<usize>,
-    step_index: Option<usize>,
-    files: Vec<PackageFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct PackageFile {
-    path: Value,
-    size_bytes: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct Unowned {
-    path: Value,
-    bytes: u64,
-    file_count: u64,
 }
 
 #[test]

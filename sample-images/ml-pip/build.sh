@@ -5,7 +5,7 @@
 # not committed; tests/packages.rs runs this script when buildah is present).
 #
 # Usage: build.sh [--if-stale]   (--if-stale: do nothing when the tarball was
-# built from this very build.sh and Dockerfile)
+# built from this very build.sh, ../lib.sh and Dockerfile)
 #
 # Needs: root, buildah, debootstrap, python3 with pip, and network access to
 # a Debian mirror and to PyPI (wheels are downloaded on the host, not inside
@@ -15,31 +15,24 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SCRIPT=ml-pip/build.sh
+. "$HERE/../lib.sh"
 SUITE=bookworm
 OUT="$HERE/ml-pip.docker.tar"
 
 # The stamp names the inputs; a tarball with another stamp is stale.
 stamp() {
-    cat "$HERE/build.sh" "$HERE/Dockerfile" | sha256sum | cut -c1-64
+    cat "$HERE/build.sh" "$HERE/../lib.sh" "$HERE/Dockerfile" | sha256sum | cut -c1-64
 }
 if [ "${1:-}" = --if-stale ] && [ -f "$OUT" ] && [ "$(cat "$OUT.stamp" 2>/dev/null)" = "$(stamp)" ]; then
     echo "== $OUT is up to date"
     exit 0
 fi
 
-for tool in buildah debootstrap python3; do
-    command -v "$tool" >/dev/null || { echo "ml-pip/build.sh: $tool not found" >&2; exit 1; }
-done
-[ "$(id -u)" = 0 ] || { echo "ml-pip/build.sh: needs root (debootstrap, buildah)" >&2; exit 1; }
+require_tools buildah debootstrap python3
+[ "$(id -u)" = 0 ] || die "needs root (debootstrap, buildah)"
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/ballast-ml-pip.XXXXXX")"
-B=(buildah --root "$WORK/storage" --runroot "$WORK/runroot" --storage-driver vfs)
-cleanup() {
-    "${B[@]}" rm --all >/dev/null 2>&1 || true
-    "${B[@]}" rmi --all --force >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+start_buildah_work ml-pip
 
 echo "== debootstrap $SUITE (minbase + python3, python3-pip, python3-venv)"
 # debootstrap's default mirror unless DEBIAN_MIRROR names another.
@@ -60,7 +53,7 @@ python3 -m pip download --quiet --no-deps --only-binary=:all: \
     -d "$WORK/wheels" numpy==1.26.4 MarkupSafe==2.1.5
 
 echo "== building"
-"${B[@]}" bud --layers --no-cache --isolation chroot --timestamp 0 \
+bud_reproducible \
     --volume "$WORK/wheels:/mnt:ro" -t ml-pip -f "$HERE/Dockerfile" "$WORK/ctx"
 rm -f "$OUT" "$OUT.stamp"
 "${B[@]}" push --quiet ml-pip "docker-archive:$WORK/ml-pip.docker.tar:ml-pip:latest"

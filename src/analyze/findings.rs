@@ -113,18 +113,32 @@ impl Context<'_> {
     }
 }
 
-/// A group of items on its way to becoming a finding.
-struct Group {
+/// A group of items on its way to becoming a finding, each with the node
+/// whose path it lists.
+pub(super) struct Group {
     items: Vec<(Item, NodeId)>,
 }
 
 impl Group {
+    /// Files of the final tree, with their bytes.
+    pub(super) fn of_nodes(nodes: impl IntoIterator<Item = (NodeId, u64)>) -> Group {
+        Group {
+            items: nodes
+                .into_iter()
+                .map(|(node, bytes)| (Item::Node(node, bytes), node))
+                .collect(),
+        }
+    }
+
     fn bytes(&self) -> u64 {
         self.items.iter().map(|(i, _)| i.bytes()).sum()
     }
 }
 
-fn finish(
+/// The finding for `g`'s items, attributed to `layer`'s step: the largest
+/// paths listed first, the severity from the bytes. Every finding about
+/// bytes is built here, so all list and count their paths alike.
+pub(super) fn finish(
     cx: &Context<'_>,
     rule: &str,
     category: &str,
@@ -157,7 +171,7 @@ fn finish(
     }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
@@ -236,15 +250,15 @@ fn superseded(cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
     for ((kind, layer, other), g) in groups {
         let n = g.items.len();
+        let files = plural(n, "file", "files");
+        let other_step = cx.step_label(other);
+        let added_here = format!("{files} added here {}", if n == 1 { "is" } else { "are" });
         let (rule, category, message, suggestion) = match kind {
             Kind::Deleted => (
                 "deleted-later",
                 "deleted-later",
                 format!(
-                    "{} added here {} deleted by {}, but still {} in this layer",
-                    plural(n, "file", "files"),
-                    if n == 1 { "is" } else { "are" },
-                    cx.step_label(other),
+                    "{added_here} deleted by {other_step}, but still {} in this layer",
                     if n == 1 { "ships" } else { "ship" }
                 ),
                 "Remove them in the same RUN that creates them (`… && rm -rf …`), or produce them in a build stage / cache mount so they never reach a layer".to_string(),
@@ -252,25 +266,18 @@ fn superseded(cx: &Context<'_>, out: &mut Vec<Finding>) {
             Kind::Overwritten => (
                 "overwritten",
                 "overwritten",
-                format!(
-                    "{} added here {} replaced by {}; the first version still ships",
-                    plural(n, "file", "files"),
-                    if n == 1 { "is" } else { "are" },
-                    cx.step_label(other)
-                ),
-                format!("Write the final version in one step: fold the change made by {} into this step", cx.step_label(other)),
+                format!("{added_here} replaced by {other_step}; the first version still ships"),
+                format!("Write the final version in one step: fold the change made by {other_step} into this step"),
             ),
             Kind::MetadataCopy => (
                 "metadata-copy",
                 "metadata-copy",
                 format!(
-                    "this step re-adds {} with identical content (only mode, owner or timestamp changed), storing {} again",
-                    plural(n, "file", "files"),
+                    "this step re-adds {files} with identical content (only mode, owner or timestamp changed), storing {} again",
                     if n == 1 { "it" } else { "them" }
                 ),
                 format!(
-                    "Set owner and mode where the files are created: `COPY --chown=UID:GID --chmod=MODE …` in {}, or chmod/chown in the same RUN that wrote them",
-                    cx.step_label(other)
+                    "Set owner and mode where the files are created: `COPY --chown=UID:GID --chmod=MODE …` in {other_step}, or chmod/chown in the same RUN that wrote them"
                 ),
             ),
         };
@@ -371,12 +378,7 @@ fn duplicates(
                 "duplicate-content",
                 "duplicate-content",
                 layer,
-                Group {
-                    items: copies
-                        .iter()
-                        .map(|&(_, c, s)| (Item::Node(c, s), c))
-                        .collect(),
-                },
+                Group::of_nodes(copies.iter().map(|&(_, c, s)| (c, s))),
                 format!(
                     "{} of {} ({}), {} copies in the final image",
                     plural(n, "identical copy", "identical copies"),
@@ -430,39 +432,45 @@ fn from_history(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if let Some(c) = copied_context
             && INSTALL_WORDS.iter().any(|w| instr.contains(w))
         {
-            out.push(Finding {
-                rule: "copy-before-install".into(),
-                category: "build-order".into(),
-                severity: Severity::Info,
-                bytes: 0,
-                layer_index: s.layer_index,
-                step_index: Some(s.index),
-                paths: Vec::new(),
-                path_count: 0,
-                message: format!(
+            out.push(about_step(
+                s,
+                "copy-before-install",
+                "build-order",
+                format!(
                     "dependencies are installed after step {} copies the whole build context, so every code change reinstalls them",
                     c.index
                 ),
-                suggestion: "COPY the dependency files first (requirements.txt / pyproject.toml / package*.json), install, then COPY the rest".into(),
-                items: Vec::new(),
-            });
+                "COPY the dependency files first (requirements.txt / pyproject.toml / package*.json), install, then COPY the rest",
+            ));
         }
         let unpinned = unpinned_packages(instr);
         if !unpinned.is_empty() {
-            out.push(Finding {
-                rule: "unpinned-install".into(),
-                category: "reproducibility".into(),
-                severity: Severity::Info,
-                bytes: 0,
-                layer_index: s.layer_index,
-                step_index: Some(s.index),
-                paths: Vec::new(),
-                path_count: 0,
-                message: format!("packages installed without a pinned version: {}", unpinned.join(", ")),
-                suggestion: "Pin versions (`pip install pkg==1.2.3`, `apt-get install pkg=1.2-3`) or install from a lock file, so rebuilds give the same image".into(),
-                items: Vec::new(),
-            });
+            out.push(about_step(
+                s,
+                "unpinned-install",
+                "reproducibility",
+                format!("packages installed without a pinned version: {}", unpinned.join(", ")),
+                "Pin versions (`pip install pkg==1.2.3`, `apt-get install pkg=1.2-3`) or install from a lock file, so rebuilds give the same image",
+            ));
         }
+    }
+}
+
+/// A finding about how a step is written, not about bytes it ships: no
+/// paths, no bytes, severity info.
+fn about_step(s: &Step, rule: &str, category: &str, message: String, suggestion: &str) -> Finding {
+    Finding {
+        rule: rule.to_string(),
+        category: category.to_string(),
+        severity: Severity::Info,
+        bytes: 0,
+        layer_index: s.layer_index,
+        step_index: Some(s.index),
+        paths: Vec::new(),
+        path_count: 0,
+        message,
+        suggestion: suggestion.to_string(),
+        items: Vec::new(),
     }
 }
 

@@ -11,15 +11,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::findings::{Context, Finding, Item};
+use super::findings::{Context, Finding, Group, finish, plural};
 use super::packages::{Attribution, Manager};
 use super::report::PathBytes;
 use crate::index::layer::EntryKind;
 use crate::index::tree::NodeId;
 use crate::present::text::human;
 
-/// Paths listed per finding; the rest are counted in `path_count`.
-const MAX_PATHS: usize = 10;
 /// A step's debug sections below this are not worth a finding.
 const MIN_DEBUG_BYTES: u64 = 64 << 10;
 /// Libraries of the CUDA toolkit and its companions (cuDNN, NCCL), by the
@@ -62,43 +60,6 @@ pub fn add_findings(cx: &Context<'_>, att: &Attribution, out: &mut Vec<Finding>)
     packages_twice(cx, att, out);
     unstripped(cx, &walk.debug, out);
     super::findings::sort_findings(out);
-}
-
-fn finding(
-    cx: &Context<'_>,
-    (rule, category): (&str, &str),
-    layer: usize,
-    mut items: Vec<(NodeId, u64)>,
-    message: String,
-    suggestion: String,
-) -> Finding {
-    items.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let bytes = items.iter().map(|i| i.1).sum();
-    Finding {
-        rule: rule.to_string(),
-        category: category.to_string(),
-        severity: cx.severity(bytes),
-        bytes,
-        layer_index: Some(layer),
-        step_index: cx.step_of_layer.get(layer).copied(),
-        paths: items
-            .iter()
-            .take(MAX_PATHS)
-            .map(|&(n, _)| PathBytes::from_relative(&cx.tree.path(n)))
-            .collect(),
-        path_count: items.len(),
-        message,
-        suggestion,
-        items: items.into_iter().map(|(n, b)| Item::Node(n, b)).collect(),
-    }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
 }
 
 fn display(p: &[u8]) -> String {
@@ -291,12 +252,13 @@ fn cuda(cx: &Context<'_>, libs: &[CudaLib], out: &mut Vec<Finding>) {
             some_of(kept_roots, 2),
             some_of(roots, 2),
         );
-        let items = group.iter().map(|l| (l.node, l.size)).collect();
-        out.push(finding(
+        let items = group.iter().map(|l| (l.node, l.size));
+        out.push(finish(
             cx,
-            ("cuda-twice", "duplicate-cuda"),
+            "cuda-twice",
+            "duplicate-cuda",
             layer,
-            items,
+            Group::of_nodes(items),
             message,
             fix.to_string(),
         ));
@@ -349,12 +311,13 @@ fn cuda(cx: &Context<'_>, libs: &[CudaLib], out: &mut Vec<Finding>) {
             if group.len() == 1 { "is" } else { "are" },
             some_of(pairs, 3),
         );
-        let items = group.iter().map(|l| (l.node, l.size)).collect();
-        out.push(finding(
+        let items = group.iter().map(|l| (l.node, l.size));
+        out.push(finish(
             cx,
-            ("cuda-two-versions", "duplicate-cuda"),
+            "cuda-two-versions",
+            "duplicate-cuda",
             layer,
-            items,
+            Group::of_nodes(items),
             message,
             "Keep one CUDA version: drop the older toolkit or packages in the step that installs them (e.g. `apt-get purge` its cuda-*-X-Y packages, or pin every nvidia-*-cuXX wheel to one CUDA)".to_string(),
         ));
@@ -424,13 +387,13 @@ fn packages_twice(cx: &Context<'_>, att: &Attribution, out: &mut Vec<Finding>) {
         );
         let items = pkgs
             .iter()
-            .flat_map(|&i| att.packages[i].files.iter().copied())
-            .collect();
-        out.push(finding(
+            .flat_map(|&i| att.packages[i].files.iter().copied());
+        out.push(finish(
             cx,
-            ("python-package-twice", "duplicate-package"),
+            "python-package-twice",
+            "duplicate-package",
             layer,
-            items,
+            Group::of_nodes(items),
             message,
             format!(
                 "Install each package into one environment: drop this install and keep the copy in {} (install everything into the venv, or create it with --system-site-packages; with conda, install a package with conda or pip, not both)",
@@ -461,11 +424,12 @@ fn unstripped(cx: &Context<'_>, debug: &[(NodeId, usize, u64)], out: &mut Vec<Fi
             if items.len() == 1 { "carries" } else { "carry" },
             human(total),
         );
-        out.push(finding(
+        out.push(finish(
             cx,
-            ("unstripped-binaries", "debug-symbols"),
+            "unstripped-binaries",
+            "debug-symbols",
             layer,
-            items,
+            Group::of_nodes(items),
             message,
             "Strip them in the step that builds or installs them: `strip --strip-debug FILE…` (e.g. `find / -xdev -name '*.so*' -type f -exec strip --strip-debug {} +`), or build without -g / with -s; keep symbols in a separate debug artifact if you need them".to_string(),
         ));

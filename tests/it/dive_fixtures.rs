@@ -8,7 +8,7 @@ use ballast::index::layer::{EntryKind, LayerEntry, LayerIndex};
 use ballast::{Options, analyze_image};
 use serde_json::Value;
 
-use crate::util::dive_fixtures;
+use crate::util::{DIVE_FIXTURE_IMAGES, dive_fixtures};
 
 /// Go's `os.FileMode` as dive prints it, from a tar type flag and mode.
 fn go_file_mode(tar_type: u8, mode: u32) -> u64 {
@@ -151,14 +151,7 @@ fn dive_metrics_equal_dive_0_13_1() {
         ("test-docker-image", 48.3491),
         ("test-kaniko-image", 48.8450),
     ];
-    for stem in [
-        "test-docker-image",
-        "test-kaniko-image",
-        "test-oci-gzip-image",
-        "test-oci-zstd-image",
-        "test-oci-uncompressed-image",
-        "test-oci-estargz-image",
-    ] {
+    for stem in DIVE_FIXTURE_IMAGES {
         let text = std::fs::read_to_string(dir.join(format!("dive-0.13.1-json/{stem}.json")))
             .expect("json");
         let want: Value = serde_json::from_str(&text).expect("json");

@@ -11,6 +11,7 @@
 //!   images stay quiet; user rules add categories.
 //! - `hostile`: the hostile corpus (`tests/hostile/`): clean errors, no
 //!   hangs, correct trees; big cases behind `BALLAST_BIG_TESTS=1`.
+//! - `report_shape` (shared with `tests/packages.rs`) and `util`: helpers.
 
 mod budgets;
 mod contract;
@@ -20,4 +21,6 @@ mod findings;
 mod formats;
 mod hostile;
 mod merge_model;
+#[path = "../common/report_shape.rs"]
+mod report_shape;
 mod util;

@@ -11,6 +11,17 @@ pub fn sample(name: &str) -> PathBuf {
     repo_root().join("sample-images").join(name)
 }
 
+/// dive's own test images in `dive_fixtures()`, by file stem: `{stem}.tar`
+/// is the image, `dive-0.13.1-json/{stem}.json` dive's export of it.
+pub const DIVE_FIXTURE_IMAGES: [&str; 6] = [
+    "test-docker-image",
+    "test-kaniko-image",
+    "test-oci-gzip-image",
+    "test-oci-zstd-image",
+    "test-oci-uncompressed-image",
+    "test-oci-estargz-image",
+];
+
 /// `../shared/fixtures/dive`, or None (and a message) when it is absent.
 pub fn dive_fixtures() -> Option<PathBuf> {
     let dir = repo_root().join("../shared/fixtures/dive");

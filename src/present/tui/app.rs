@@ -13,11 +13,11 @@ use crate::index::path;
 use super::keys::{self, Action};
 use super::layout::{self, Areas, Content, Pane};
 use super::lens::{self, Filters, Hidden, Lens, Mode, PathFilter, Sort};
-use super::list::ListNav;
+use super::list::{ListNav, Move};
 use super::model::{Model, PackageSort};
 use super::sizes::{self, SizeCursor};
 use super::theme::Theme;
-use super::tree_view::{Move, TreeView};
+use super::tree_view::TreeView;
 
 /// Filters and views that leave at most this many paths open everything,
 /// so matches show without digging; larger results stay folded.
@@ -328,10 +328,10 @@ impl App {
         };
         if let Some(scroll) = self.help {
             self.help = match action {
-                Action::Up => Some(scroll.saturating_sub(1)),
-                Action::Down => Some(scroll.saturating_add(1)),
-                Action::PageUp => Some(scroll.saturating_sub(10)),
-                Action::PageDown => Some(scroll.saturating_add(10)),
+                Action::Move(Move::Up) => Some(scroll.saturating_sub(1)),
+                Action::Move(Move::Down) => Some(scroll.saturating_add(1)),
+                Action::Move(Move::PageUp) => Some(scroll.saturating_sub(10)),
+                Action::Move(Move::PageDown) => Some(scroll.saturating_add(10)),
                 _ => None,
             };
             return;
@@ -350,12 +350,7 @@ impl App {
             Action::Help => self.help = Some(0),
             Action::NextPane => self.set_focus(self.focus.next()),
             Action::PrevPane => self.set_focus(self.focus.prev()),
-            Action::Up => self.move_in(self.focus, Move::Up),
-            Action::Down => self.move_in(self.focus, Move::Down),
-            Action::PageUp => self.move_in(self.focus, Move::PageUp),
-            Action::PageDown => self.move_in(self.focus, Move::PageDown),
-            Action::Top => self.move_in(self.focus, Move::Top),
-            Action::Bottom => self.move_in(self.focus, Move::Bottom),
+            Action::Move(m) => self.move_in(self.focus, m),
             Action::Activate => self.activate(),
             Action::Left | Action::Right | Action::Fold | Action::FoldAll => self.fold(action),
             Action::Filter => {

@@ -11,18 +11,16 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::list::Move;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     Quit,
     Help,
     NextPane,
     PrevPane,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
+    /// Moves the focused pane's selection; scrolls the help overlay.
+    Move(Move),
     Left,
     Right,
     /// Enter: steps → look at the tree; tree → fold; waste → jump to it;
@@ -171,42 +169,42 @@ pub static BINDINGS: &[Binding] = &[
         None,
     ),
     bind(
-        A::Up,
+        A::Move(Move::Up),
         &[key(KeyCode::Up), ch('k')],
         S::Global,
         "move up",
         None,
     ),
     bind(
-        A::Down,
+        A::Move(Move::Down),
         &[key(KeyCode::Down), ch('j')],
         S::Global,
         "move down",
         None,
     ),
     bind(
-        A::PageUp,
+        A::Move(Move::PageUp),
         &[key(KeyCode::PageUp)],
         S::Global,
         "page up",
         None,
     ),
     bind(
-        A::PageDown,
+        A::Move(Move::PageDown),
         &[key(KeyCode::PageDown)],
         S::Global,
         "page down",
         None,
     ),
     bind(
-        A::Top,
+        A::Move(Move::Top),
         &[key(KeyCode::Home), ch('g')],
         S::Global,
         "first row",
         None,
     ),
     bind(
-        A::Bottom,
+        A::Move(Move::Bottom),
         &[key(KeyCode::End), ch('G')],
         S::Global,
         "last row",
@@ -539,7 +537,7 @@ mod tests {
         // Shift is part of the character, not a different binding.
         assert_eq!(
             action_for(&press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
-            Some(A::Bottom)
+            Some(A::Move(Move::Bottom))
         );
         assert_eq!(
             action_for(&press(KeyCode::Char('?'), KeyModifiers::SHIFT)),

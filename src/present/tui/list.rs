@@ -1,7 +1,18 @@
-//! Selection and scrolling for a flat list (the steps and waste panes): the
-//! list's length is passed in, so the rows themselves live elsewhere.
+//! Selection and scrolling for a list of rows (the steps, waste and packages
+//! panes, and the file tree's visible rows): the list's length is passed in,
+//! so the rows themselves live elsewhere.
 
-use super::tree_view::Move;
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Move {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Several rows at once (the mouse wheel).
+    By(isize),
+}
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ListNav {
@@ -21,12 +32,20 @@ impl ListNav {
 
     pub fn set_height(&mut self, height: usize, len: usize) {
         self.height = height;
-        self.fix(len);
+        self.keep_visible(len);
     }
 
     pub fn select(&mut self, index: usize, len: usize) {
         self.selected = index;
-        self.fix(len);
+        self.keep_visible(len);
+    }
+
+    /// Selects `index` with the viewport centred on it (after a jump, so the
+    /// context shows).
+    pub fn center_on(&mut self, index: usize, len: usize) {
+        self.selected = index;
+        self.offset = index.saturating_sub(self.height / 2);
+        self.keep_visible(len);
     }
 
     pub fn apply(&mut self, m: Move, len: usize) {
@@ -41,7 +60,7 @@ impl ListNav {
             Move::Bottom => last,
             Move::By(d) => self.selected.saturating_add_signed(d).min(last),
         };
-        self.fix(len);
+        self.keep_visible(len);
     }
 
     /// The index range in the viewport.
@@ -50,7 +69,10 @@ impl ListNav {
         start..start.saturating_add(self.height).min(len)
     }
 
-    fn fix(&mut self, len: usize) {
+    /// Keeps the selection on the list and in the viewport, and the viewport
+    /// on the list; called whenever the selection, the height or the
+    /// length changed.
+    pub fn keep_visible(&mut self, len: usize) {
         if len == 0 {
             self.selected = 0;
             self.offset = 0;
@@ -67,6 +89,7 @@ impl ListNav {
         if self.selected >= self.offset + self.height {
             self.offset = self.selected + 1 - self.height;
         }
+        // No empty space below the last row while rows sit above the top.
         self.offset = self.offset.min(len.saturating_sub(self.height));
     }
 }
@@ -88,5 +111,17 @@ mod tests {
         assert_eq!(n.window(10), 0..3);
         n.apply(Move::Down, 0);
         assert_eq!((n.selected(), n.window(0)), (0, 0..0));
+    }
+
+    #[test]
+    fn center_on_puts_the_selection_mid_viewport_within_the_list() {
+        let mut n = ListNav::default();
+        n.set_height(4, 10);
+        n.center_on(5, 10);
+        assert_eq!((n.selected(), n.offset()), (5, 3));
+        n.center_on(9, 10);
+        assert_eq!((n.selected(), n.offset()), (9, 6));
+        n.center_on(1, 10);
+        assert_eq!((n.selected(), n.offset()), (1, 0));
     }
 }

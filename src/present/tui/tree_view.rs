@@ -10,6 +10,7 @@
 
 use std::collections::HashSet;
 
+use super::list::{ListNav, Move};
 use crate::index::tree::{NodeId, ROOT};
 
 /// The tree as the view needs it; [`super::lens::Lens`] implements it over
@@ -30,25 +31,12 @@ pub struct Row {
     pub has_children: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Move {
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    /// Several rows at once (the mouse wheel).
-    By(isize),
-}
-
 #[derive(Default)]
 pub struct TreeView {
     rows: Vec<Row>,
     expanded: HashSet<NodeId>,
-    selected: usize,
-    offset: usize,
-    height: usize,
+    /// Selection and viewport over `rows`.
+    nav: ListNav,
     scratch: Vec<NodeId>,
 }
 
@@ -58,11 +46,11 @@ impl TreeView {
     }
 
     pub fn selected(&self) -> usize {
-        self.selected
+        self.nav.selected()
     }
 
     pub fn selected_row(&self) -> Option<Row> {
-        self.rows.get(self.selected).copied()
+        self.rows.get(self.selected()).copied()
     }
 
     pub fn selected_node(&self) -> Option<NodeId> {
@@ -70,7 +58,7 @@ impl TreeView {
     }
 
     pub fn offset(&self) -> usize {
-        self.offset
+        self.nav.offset()
     }
 
     pub fn is_expanded(&self, node: NodeId) -> bool {
@@ -83,14 +71,11 @@ impl TreeView {
 
     /// The rows in the viewport: all a frame ever reads.
     pub fn window(&self) -> &[Row] {
-        let start = self.offset.min(self.rows.len());
-        let end = start.saturating_add(self.height).min(self.rows.len());
-        &self.rows[start..end]
+        &self.rows[self.nav.window(self.rows.len())]
     }
 
     pub fn set_height(&mut self, height: usize) {
-        self.height = height;
-        self.fix_offset();
+        self.nav.set_height(height, self.rows.len());
     }
 
     /// Rebuilds the rows (after the step, a filter or the sort changed),
@@ -98,16 +83,11 @@ impl TreeView {
     /// or on its nearest visible ancestor.
     pub fn rebuild(&mut self, src: &impl Source) {
         let keep = self.selected_node();
-        let old_index = self.selected;
         let mut rows = std::mem::take(&mut self.rows);
         rows.clear();
         self.push_subtree(src, ROOT, 0, false, &mut rows);
         self.rows = rows;
-        self.selected = old_index.min(self.rows.len().saturating_sub(1));
-        if let Some(node) = keep {
-            self.select_node_or_ancestor(src, node);
-        }
-        self.fix_offset();
+        self.reselect(src, keep);
     }
 
     /// Appends the rows under `node` (its visible children and, below open
@@ -147,25 +127,13 @@ impl TreeView {
     }
 
     pub fn move_selection(&mut self, m: Move) {
-        let last = self.rows.len().saturating_sub(1);
-        let page = self.height.saturating_sub(1).max(1);
-        self.selected = match m {
-            Move::Up => self.selected.saturating_sub(1),
-            Move::Down => self.selected.saturating_add(1).min(last),
-            Move::PageUp => self.selected.saturating_sub(page),
-            Move::PageDown => self.selected.saturating_add(page).min(last),
-            Move::Top => 0,
-            Move::Bottom => last,
-            Move::By(d) => self.selected.saturating_add_signed(d).min(last),
-        };
-        self.fix_offset();
+        self.nav.apply(m, self.rows.len());
     }
 
     /// Selects a row by its index (a mouse click).
     pub fn select_index(&mut self, index: usize) {
         if index < self.rows.len() {
-            self.selected = index;
-            self.fix_offset();
+            self.nav.select(index, self.rows.len());
         }
     }
 
@@ -178,8 +146,8 @@ impl TreeView {
             return false;
         }
         self.expanded.insert(row.node);
-        self.splice_children(src, self.selected, row);
-        self.fix_offset();
+        self.splice_children(src, self.selected(), row);
+        self.nav.keep_visible(self.rows.len());
         true
     }
 
@@ -198,9 +166,10 @@ impl TreeView {
         if !self.expanded.remove(&row.node) {
             return false;
         }
-        let end = self.subtree_end(self.selected);
-        self.rows.drain(self.selected + 1..end);
-        self.fix_offset();
+        let selected = self.selected();
+        let end = self.subtree_end(selected);
+        self.rows.drain(selected + 1..end);
+        self.nav.keep_visible(self.rows.len());
         true
     }
 
@@ -231,12 +200,11 @@ impl TreeView {
         };
         if let Some(parent) = src.parent(row.node)
             && parent != ROOT
-            && let Some(i) = self.rows[..self.selected]
+            && let Some(i) = self.rows[..self.selected()]
                 .iter()
                 .rposition(|r| r.node == parent)
         {
-            self.selected = i;
-            self.fix_offset();
+            self.nav.select(i, self.rows.len());
         }
     }
 
@@ -249,7 +217,7 @@ impl TreeView {
             && self.expanded.contains(&row.node)
             && self
                 .rows
-                .get(self.selected + 1)
+                .get(self.selected() + 1)
                 .is_some_and(|r| r.depth > row.depth)
         {
             self.move_selection(Move::Down);
@@ -271,10 +239,7 @@ impl TreeView {
         rows.clear();
         self.push_subtree(src, ROOT, 0, true, &mut rows);
         self.rows = rows;
-        if let Some(node) = keep {
-            self.select_node_or_ancestor(src, node);
-        }
-        self.fix_offset();
+        self.reselect(src, keep);
     }
 
     pub fn collapse_all(&mut self, src: &impl Source) {
@@ -311,8 +276,7 @@ impl TreeView {
             }
             from = pos + 1;
             if is_target {
-                self.selected = pos;
-                self.center_offset();
+                self.nav.center_on(pos, self.rows.len());
                 return true;
             }
         }
@@ -330,47 +294,27 @@ impl TreeView {
             .map(|p| from + p)
     }
 
-    fn select_node_or_ancestor(&mut self, src: &impl Source, node: NodeId) {
+    /// After the rows were rebuilt: selects `node` (what was selected
+    /// before), or its nearest visible ancestor, else keeps the index.
+    fn reselect(&mut self, src: &impl Source, node: Option<NodeId>) {
+        let index = node
+            .and_then(|n| self.row_of_node_or_ancestor(src, n))
+            .unwrap_or(self.selected());
+        self.nav.select(index, self.rows.len());
+    }
+
+    fn row_of_node_or_ancestor(&self, src: &impl Source, node: NodeId) -> Option<usize> {
         let mut cur = Some(node);
         while let Some(n) = cur {
             if n == ROOT {
                 break;
             }
             if let Some(i) = self.rows.iter().position(|r| r.node == n) {
-                self.selected = i;
-                return;
+                return Some(i);
             }
             cur = src.parent(n);
         }
-    }
-
-    /// Keeps the selection in the viewport and the viewport on the rows.
-    fn fix_offset(&mut self) {
-        if self.rows.is_empty() {
-            self.selected = 0;
-            self.offset = 0;
-            return;
-        }
-        self.selected = self.selected.min(self.rows.len() - 1);
-        if self.height == 0 {
-            self.offset = self.selected;
-            return;
-        }
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        }
-        if self.selected >= self.offset + self.height {
-            self.offset = self.selected + 1 - self.height;
-        }
-        // No empty space below the last row while rows sit above the top.
-        let max_offset = self.rows.len().saturating_sub(self.height);
-        self.offset = self.offset.min(max_offset);
-    }
-
-    /// Puts the selection mid-viewport (after a jump, so the context shows).
-    fn center_offset(&mut self) {
-        self.offset = self.selected.saturating_sub(self.height / 2);
-        self.fix_offset();
+        None
     }
 }
 
