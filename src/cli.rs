@@ -66,7 +66,7 @@ pub struct Cli {
     pub json: Option<String>,
 
     /// Include every layer's changed paths in the JSON report (large).
-    #[arg(long)]
+    #[arg(long, requires = "json")]
     pub json_files: bool,
 
     /// Summary format on stdout when not interactive.
@@ -90,13 +90,14 @@ pub struct Cli {
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
 
-    /// Check every layer's content digest against the config's diff_ids and
-    /// fail on a mismatch.
+    /// Check every blob's sha256 against its digest and every layer's
+    /// content against the config's diff_ids; fail (exit 2) on a mismatch.
     #[arg(long)]
     pub verify: bool,
 
-    /// Extra or overriding waste rules (TOML, the shape of the built-in
-    /// `src/analyze/rules.toml`): add categories and patterns without code.
+    /// Extra or overriding waste rules: a TOML file of `[[rule]]` tables
+    /// (id, category, paths, suggestion; see the README's Rules section)
+    /// that add categories and patterns or override built-in rules by id.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
 

@@ -43,6 +43,21 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
     let index_opts = opts.index;
     let (meta, mut layers) =
         archive::load(input, &opts.load, |stream| index_layer(stream, index_opts))?;
+    if opts.load.verify || opts.index.verify {
+        // Mismatches are warnings found on the way; `--verify` makes the
+        // first one fatal, before any analysis is spent on the image.
+        let mut mismatches = meta
+            .digest_mismatches
+            .iter()
+            .cloned()
+            .chain(analyze::diff_id_mismatches(&meta, &layers));
+        if let Some(first) = mismatches.next() {
+            return Err(LoadError::new(
+                input.display(),
+                error::Problem::Digest(first),
+            ));
+        }
+    }
     // dive's metrics need only the layers: they run beside the merge, the
     // one phase that cannot use both cores on its own.
     let ((tree, link_hashes), dive_metrics) =
@@ -69,21 +84,6 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
             report.warnings.push(format!(
                 ".dive-ci line {}: `{}` is not a key dive reads, so dive ignores it (a typo?)",
                 k.line, k.key
-            ));
-        }
-    }
-    if opts.load.verify || opts.index.verify {
-        // Mismatches are warnings found on the way; `--verify` makes the
-        // first one fatal.
-        let mut mismatches = meta
-            .digest_mismatches
-            .iter()
-            .cloned()
-            .chain(analyze::diff_id_mismatches(&meta, &layers));
-        if let Some(first) = mismatches.next() {
-            return Err(LoadError::new(
-                input.display(),
-                error::Problem::Digest(first),
             ));
         }
     }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use clap::Parser;
 
 use ballast::Analysis;
-use ballast::archive::LoadProgress;
+use ballast::archive::{Input, LoadProgress};
 use ballast::present;
 use ballast::present::text::Paint;
 use cli::{Cli, Format, JsonTarget, Settings};
@@ -22,13 +22,32 @@ const EXIT_OVER_BUDGET: u8 = 1;
 const EXIT_UNANALYZABLE: u8 = 2;
 
 fn main() -> ExitCode {
-    let settings = match Cli::parse().into_settings() {
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        if e.kind() == clap::error::ErrorKind::MissingRequiredArgument
+            && let Some(path) = json_took_the_image()
+        {
+            eprintln!(
+                "ballast: error: no IMAGE given: `--json {path}` read {path} as the report's path; \
+                 put the image first (`ballast {path} --json`)"
+            );
+            std::process::exit(EXIT_UNANALYZABLE.into());
+        }
+        e.exit()
+    });
+    let settings = match cli.into_settings() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("ballast: error: {}", one_line(&e));
+            eprintln!("ballast: error: {}", present::text::one_line(&e));
             return ExitCode::from(EXIT_UNANALYZABLE);
         }
     };
+    if matches!(settings.input, Input::Stdin) && io::stdin().is_terminal() {
+        // Nothing is piped in: reading would wait for keystrokes forever.
+        eprintln!(
+            "ballast: error: -: stdin is a terminal; pipe an archive in (`docker save IMAGE | ballast -`)"
+        );
+        return ExitCode::from(EXIT_UNANALYZABLE);
+    }
     if interactive(&settings) {
         return run_tui(settings);
     }
@@ -50,7 +69,10 @@ fn main() -> ExitCode {
         // The reader went away (`| head`): not an error.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(e) => {
-            eprintln!("ballast: error: {}", one_line(&e.to_string()));
+            eprintln!(
+                "ballast: error: {}",
+                present::text::one_line(&e.to_string())
+            );
             return ExitCode::from(EXIT_UNANALYZABLE);
         }
     }
@@ -90,16 +112,21 @@ fn run_tui(s: Settings) -> ExitCode {
             ExitCode::from(EXIT_UNANALYZABLE)
         }
         Err(e) => {
-            eprintln!("ballast: error: terminal: {}", one_line(&e.to_string()));
+            eprintln!(
+                "ballast: error: terminal: {}",
+                present::text::one_line(&e.to_string())
+            );
             ExitCode::from(EXIT_UNANALYZABLE)
         }
     }
 }
 
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+/// `ballast --json IMAGE`: `--json` takes an optional path, so clap took
+/// the image for it and then misses the image. Returns that path.
+fn json_took_the_image() -> Option<String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let at = args.iter().position(|a| a == "--json")?;
+    args.get(at + 1).filter(|a| !a.starts_with('-')).cloned()
 }
 
 /// Colors only on a terminal, and never when NO_COLOR is set.

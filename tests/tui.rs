@@ -43,11 +43,12 @@ fn cuda_sample() -> PathBuf {
 }
 
 fn load(path: &Path) -> Model {
-    Model::load(
-        &Input::Path(path.to_path_buf()),
-        &ballast::Options::default(),
-    )
-    .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    load_with(path, &ballast::Options::default())
+}
+
+fn load_with(path: &Path, options: &ballast::Options) -> Model {
+    Model::load(&Input::Path(path.to_path_buf()), options)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A key, a control key, or text typed one character at a time.
@@ -72,12 +73,15 @@ struct Session {
 
 impl Session {
     fn open(path: &Path, width: u16, height: u16) -> Session {
+        Session::of(load(path), width, height)
+    }
+
+    fn of(model: Model, width: u16, height: u16) -> Session {
         let theme = Theme::plain();
-        let mut app = App::new(load(path), theme.clone());
+        let mut app = App::new(model, theme.clone());
         app.resize(width, height);
-        let term = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
         Session {
-            term,
+            term: Terminal::new(TestBackend::new(width, height)).expect("test terminal"),
             screen: Screen::Ready(Box::new(app)),
             theme,
         }
@@ -1145,26 +1149,14 @@ fn real_terminal_opens_answers_keys_and_quits_with_exit_0() {
 fn load_with_max_size(path: &Path, max_size: u64) -> Model {
     let mut options = ballast::Options::default();
     options.budgets.max_size = Some(max_size);
-    Model::load(&Input::Path(path.to_path_buf()), &options)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn session_of(model: Model, width: u16, height: u16) -> Session {
-    let theme = Theme::plain();
-    let mut app = App::new(model, theme.clone());
-    app.resize(width, height);
-    Session {
-        term: Terminal::new(TestBackend::new(width, height)).expect("test terminal"),
-        screen: Screen::Ready(Box::new(app)),
-        theme,
-    }
+    load_with(path, &options)
 }
 
 #[test]
 fn a_budget_shows_in_the_header_and_quitting_over_it_says_so() {
     let over = load_with_max_size(&sample(), 1_000);
     let size = over.report().image.final_size_bytes;
-    let mut s = session_of(over, 160, 48);
+    let mut s = Session::of(over, 160, 48);
     let out = s.events(vec![key(KeyCode::Char('q'), KeyModifiers::NONE)]);
     let header = buffer_text(s.term.backend().buffer());
     let header = header.lines().next().unwrap_or_default();
@@ -1179,7 +1171,7 @@ fn a_budget_shows_in_the_header_and_quitting_over_it_says_so() {
     }
 
     let within = load_with_max_size(&sample(), size * 2);
-    let mut s = session_of(within, 160, 48);
+    let mut s = Session::of(within, 160, 48);
     let out = s.events(vec![key(KeyCode::Char('q'), KeyModifiers::NONE)]);
     let header = buffer_text(s.term.backend().buffer());
     assert!(

@@ -31,10 +31,6 @@ pub struct Budgets {
 }
 
 impl Budgets {
-    pub fn is_empty(&self) -> bool {
-        *self == Budgets::default()
-    }
-
     /// Fills every limit `self` leaves unset from `other` (flags over file).
     pub fn or(mut self, other: Budgets) -> Budgets {
         self.max_size = self.max_size.or(other.max_size);
@@ -82,11 +78,28 @@ pub struct BudgetCheck {
     pub message: String,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct BudgetVerdict {
     /// True when every check passed (and when there are none).
     pub passed: bool,
     pub checks: Vec<BudgetCheck>,
+}
+
+impl Default for BudgetVerdict {
+    /// No budgets set: nothing to fail.
+    fn default() -> Self {
+        BudgetVerdict {
+            passed: true,
+            checks: Vec::new(),
+        }
+    }
+}
+
+impl BudgetVerdict {
+    /// How many checks failed.
+    pub fn failed(&self) -> usize {
+        self.checks.iter().filter(|c| !c.passed).count()
+    }
 }
 
 fn at_most(name: &str, what: &str, actual: Figure, limit: Figure) -> BudgetCheck {

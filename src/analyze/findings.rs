@@ -97,7 +97,7 @@ impl Context<'_> {
             None => format!("layer {layer}"),
         }
     }
-    pub fn severity(&self, bytes: u64) -> Severity {
+    fn severity(&self, bytes: u64) -> Severity {
         let share = if self.image_bytes == 0 {
             0.0
         } else {

@@ -66,21 +66,33 @@ fn repaired_paths_warning(layers: &[LayerIndex]) -> Option<String> {
 }
 
 /// Layers whose content digest (computed when verifying) differs from the
-/// config's `diff_id`, one line each.
+/// config's `diff_id` or, for an uncompressed blob (whose digest is that
+/// same content hash), from the manifest's digest; one line each.
 pub fn diff_id_mismatches(meta: &ImageMeta, layers: &[LayerIndex]) -> Vec<String> {
     let diff_ids = meta.config.rootfs().diff_ids();
-    layers
-        .iter()
-        .enumerate()
-        .filter_map(|(i, idx)| {
-            let (have, want) = (idx.diff_id.as_ref()?, diff_ids.get(i)?);
-            (have != want).then(|| {
-                format!(
-                    "layer {i}: content digest {have} does not match the config's diff_id {want}"
-                )
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (i, idx) in layers.iter().enumerate() {
+        let Some(have) = &idx.diff_id else { continue };
+        // The blob the manifest names first, then what the config says.
+        if let Some(lm) = meta.layers.get(i)
+            && lm.compression == Compression::None
+            && let Some(want) = &lm.digest
+            && have != want
+        {
+            out.push(format!(
+                "layer {i} ({}): blob digest {have} does not match the manifest's {want}",
+                lm.name
+            ));
+        }
+        if let Some(want) = diff_ids.get(i)
+            && have != want
+        {
+            out.push(format!(
+                "layer {i}: content digest {have} does not match the config's diff_id {want}"
+            ));
+        }
+    }
+    out
 }
 
 /// dive 0.13.1's metrics of the layers. They need no merged tree, so the
@@ -99,7 +111,7 @@ pub fn build_report(
     let history = meta.config.history().clone().unwrap_or_default();
     let map = steps::map_steps(&history, layers.len());
     let diff_ids = meta.config.rootfs().diff_ids();
-    let mut warnings = meta.warnings.clone();
+    let mut warnings = meta.digest_mismatches.clone();
     warnings.extend(map.warnings.iter().cloned());
     if diff_ids.len() != layers.len() {
         warnings.push(format!(
@@ -186,9 +198,6 @@ pub fn build_report(
         rules,
         image_bytes: sizes.first().copied().unwrap_or(0),
     };
-    // dive's metrics, package attribution and the findings read the index
-    // independently; on 300k files each is a sizable share of the run, so
-    // they share the cores.
     // Package attribution and the findings read the index independently;
     // on 300k files each is a sizable share of the run, so they share the
     // cores.
@@ -219,10 +228,7 @@ pub fn build_report(
         summary,
         suggestions,
         packages: attribution.section(tree, &map.step_of_layer),
-        budget: budget::BudgetVerdict {
-            passed: true,
-            checks: Vec::new(),
-        },
+        budget: budget::BudgetVerdict::default(),
         warnings,
     };
     // The UI lists a package's files; the report keeps only a summary.
@@ -285,7 +291,7 @@ fn final_tree_summary(
 /// The layers as dive sees them: every tar entry with its header size,
 /// whiteouts by the path they remove, opaque markers dropped (dive ignores
 /// them).
-pub fn dive_input(layers: &[LayerIndex]) -> Vec<Vec<dive::DiveEntry<'_>>> {
+fn dive_input(layers: &[LayerIndex]) -> Vec<Vec<dive::DiveEntry<'_>>> {
     layers
         .iter()
         .map(|idx| {

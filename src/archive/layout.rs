@@ -62,7 +62,7 @@ pub struct Resolved {
     pub uses_oci_index: bool,
     /// Digest mismatches found for free on the way (a config blob whose
     /// content does not match its digest); nothing else goes here.
-    pub warnings: Vec<String>,
+    pub digest_mismatches: Vec<String>,
     pub repo_tags: Vec<String>,
     pub config: ImageConfiguration,
     pub layers: Vec<LayerRef>,
@@ -249,7 +249,7 @@ fn resolve_docker(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Pr
         .collect();
     Ok(Resolved {
         uses_oci_index: false,
-        warnings: config_warning.into_iter().collect(),
+        digest_mismatches: config_warning.into_iter().collect(),
         repo_tags: entry.repo_tags.clone().unwrap_or_default(),
         config,
         layers,
@@ -487,10 +487,14 @@ fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
             name: mname,
         });
     }
-    let manifest: ImageManifest =
-        parse_json(&files.read(&mname)?, &format!("image manifest {mname}"))?;
+    let manifest_bytes = files.read(&mname)?;
+    let manifest: ImageManifest = parse_json(&manifest_bytes, &format!("image manifest {mname}"))?;
     let (config, config_warning) =
         read_config(files, &blob_name(manifest.config()), "image manifest")?;
+    let digest_mismatches = digest_mismatch(&mname, &manifest_bytes)
+        .into_iter()
+        .chain(config_warning)
+        .collect();
     let layers = manifest
         .layers()
         .iter()
@@ -502,7 +506,7 @@ fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
         .collect();
     Ok(Resolved {
         uses_oci_index: true,
-        warnings: config_warning.into_iter().collect(),
+        digest_mismatches,
         repo_tags: chosen.names,
         config,
         layers,

@@ -76,9 +76,8 @@ pub struct ImageMeta {
     pub repo_tags: Vec<String>,
     pub config: oci_spec::image::ImageConfiguration,
     pub layers: Vec<LayerMeta>,
-    pub warnings: Vec<String>,
-    /// The warnings that say a blob's content does not match its digest
-    /// (also in `warnings`): `--verify` turns them into an error.
+    /// Blobs whose content does not match their digest, found on the way
+    /// (warnings in the report; `--verify` makes them an error).
     pub digest_mismatches: Vec<String>,
 }
 
@@ -159,7 +158,10 @@ fn io_problem(e: io::Error) -> Problem {
 
 fn tar_problem(e: TarError, whole_archive: bool) -> Problem {
     match e {
-        TarError::BadHeader { offset: 0, .. } if whole_archive => {
+        // Not even one whole header: no tar at all, not a cut one.
+        TarError::BadHeader { offset: 0, .. } | TarError::Truncated { offset: 0, .. }
+            if whole_archive =>
+        {
             Problem::NotAnImage("not a tar archive".into())
         }
         other => Problem::Archive(other.to_string()),
@@ -307,8 +309,7 @@ where
 }
 
 fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>) -> ImageMeta {
-    // Everything the layout found on the way is a digest mismatch.
-    let mut digest_mismatches = r.warnings;
+    let mut digest_mismatches = r.digest_mismatches;
     for (i, l) in layers.iter().enumerate() {
         if let (Some(have), Some(want)) = (&l.computed_digest, &l.digest)
             && have != want
@@ -320,7 +321,6 @@ fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>)
         }
     }
     ImageMeta {
-        warnings: digest_mismatches.clone(),
         digest_mismatches,
         source: source.to_string(),
         format,
@@ -330,29 +330,65 @@ fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>)
     }
 }
 
-/// Hashes what passes through, for `--verify`; the hasher is shared so the
-/// digest can be read after the decoder has consumed the reader.
+/// The sha256 of a compressed blob as it streams past, for `--verify`.
+/// An uncompressed blob is its layer's content, which the indexer hashes
+/// anyway (the diff_id): [`BlobDigest::skip`] stops the second hash, and
+/// the report compares that diff_id with the manifest's digest instead.
+#[derive(Clone)]
+struct BlobDigest(Arc<std::sync::Mutex<Option<sha2::Sha256>>>);
+
+impl BlobDigest {
+    /// `raw`, hashed on the way through when verifying.
+    fn tap<'a>(
+        raw: Box<dyn Read + Send + 'a>,
+        verify: bool,
+    ) -> (Box<dyn Read + Send + 'a>, Option<BlobDigest>) {
+        if !verify {
+            return (raw, None);
+        }
+        let digest = BlobDigest(Arc::new(std::sync::Mutex::new(Some(
+            <sha2::Sha256 as sha2::Digest>::new(),
+        ))));
+        let tapped = DigestTap {
+            inner: raw,
+            digest: digest.clone(),
+        };
+        (Box::new(tapped), Some(digest))
+    }
+
+    /// Called once the compression is known.
+    fn sniffed(&self, comp: Compression) {
+        if comp == Compression::None
+            && let Ok(mut h) = self.0.lock()
+        {
+            *h = None;
+        }
+    }
+
+    fn finish(&self) -> Option<String> {
+        let h = self.0.lock().ok()?.take()?;
+        Some(format!(
+            "sha256:{}",
+            crate::index::layer::hex(&sha2::Digest::finalize(h))
+        ))
+    }
+}
+
 struct DigestTap<R> {
     inner: R,
-    hasher: Arc<std::sync::Mutex<sha2::Sha256>>,
+    digest: BlobDigest,
 }
 
 impl<R: Read> Read for DigestTap<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        if let Ok(mut h) = self.hasher.lock() {
-            sha2::Digest::update(&mut *h, &buf[..n]);
+        if let Ok(mut h) = self.digest.0.lock()
+            && let Some(h) = h.as_mut()
+        {
+            sha2::Digest::update(h, &buf[..n]);
         }
         Ok(n)
     }
-}
-
-fn finish_digest(h: &Arc<std::sync::Mutex<sha2::Sha256>>) -> Option<String> {
-    let h = h.lock().ok()?.clone();
-    Some(format!(
-        "sha256:{}",
-        crate::index::layer::hex(&sha2::Digest::finalize(h))
-    ))
 }
 
 type IndexedBlob<T> = Result<(T, Compression, Option<String>), Problem>;
@@ -374,22 +410,16 @@ where
             p.bytes_done.fetch_add(n, Ordering::Relaxed);
         }) as Box<dyn FnMut(u64) + Send>
     });
-    let hasher = Arc::new(std::sync::Mutex::new(<sha2::Sha256 as sha2::Digest>::new()));
-    let raw: Box<dyn Read + Send + '_> = if verify {
-        Box::new(DigestTap {
-            inner: raw,
-            hasher: Arc::clone(&hasher),
-        })
-    } else {
-        raw
-    };
+    let (raw, blob_digest) = BlobDigest::tap(raw, verify);
     let counted = Counting::new(raw, on_read);
     let (mut stream, comp) = decompress::decoder(counted).map_err(Problem::Io)?;
+    if let Some(d) = &blob_digest {
+        d.sniffed(comp);
+    }
     let t =
         index(&mut *stream).map_err(|e| Problem::Archive(format!("{}{e}", layer_prefix(comp))))?;
     drop(stream);
-    let digest = if verify { finish_digest(&hasher) } else { None };
-    Ok((t, comp, digest))
+    Ok((t, comp, blob_digest.and_then(|d| d.finish())))
 }
 
 /// How a layer's error starts, so the reader knows which stream broke.
@@ -707,30 +737,18 @@ where
         let body = io::Cursor::new(head)
             .take(got as u64)
             .chain(EntryData { tar: &mut tar });
-        let hasher = Arc::new(std::sync::Mutex::new(<sha2::Sha256 as sha2::Digest>::new()));
-        let body: Box<dyn Read + Send + '_> = if opts.verify {
-            Box::new(DigestTap {
-                inner: body,
-                hasher: Arc::clone(&hasher),
-            })
-        } else {
-            Box::new(body)
-        };
+        let (body, blob_digest) = BlobDigest::tap(Box::new(body), opts.verify);
         let result = decompress::decoder(body)
             .map_err(|e| e.to_string())
             .and_then(|(mut stream, comp)| {
+                if let Some(d) = &blob_digest {
+                    d.sniffed(comp);
+                }
                 index(&mut *stream)
                     .map(|t| (t, comp, size))
                     .map_err(|e| format!("{}{e}", layer_prefix(comp)))
             })
-            .map(|(t, comp, size)| {
-                let digest = if opts.verify {
-                    finish_digest(&hasher)
-                } else {
-                    None
-                };
-                (t, comp, size, digest)
-            });
+            .map(|(t, comp, size)| (t, comp, size, blob_digest.and_then(|d| d.finish())));
         if let Some(p) = &opts.progress {
             p.layers_done.fetch_add(1, Ordering::Relaxed);
         }

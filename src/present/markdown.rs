@@ -42,7 +42,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     )?;
     if !r.budget.checks.is_empty() {
         writeln!(out)?;
-        let failed = r.budget.checks.iter().filter(|c| !c.passed).count();
+        let failed = r.budget.failed();
         if failed == 0 {
             writeln!(out, "Budget: ✅ all {} checks pass", r.budget.checks.len())?;
         } else {

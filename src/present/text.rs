@@ -33,16 +33,11 @@ pub fn ellipsize_middle(s: &str, width: usize) -> String {
     out
 }
 
-fn one_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.push(' ');
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// `s` with control characters (newlines included) made spaces.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -153,7 +148,7 @@ pub fn write_budget(budget: &BudgetVerdict, out: &mut dyn Write, paint: Paint) -
         };
         writeln!(out, "  {tag}  {}: {}", c.name, one_line(&c.message))?;
     }
-    let failed = budget.checks.iter().filter(|c| !c.passed).count();
+    let failed = budget.failed();
     if failed == 0 {
         writeln!(
             out,
@@ -317,7 +312,7 @@ fn write_findings(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn percent(part: u64, whole: u64) -> String {
+pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
         return "0 %".into();
     }

@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 
-use crate::util::{assert_clean_failure, ballast, ballast_stdin, dive_fixtures, sample};
+use crate::util::{assert_clean_failure, ballast, ballast_stdin, dive_fixtures, sample, stderr};
 
 #[test]
 fn not_an_image_is_refused() {
@@ -173,4 +173,29 @@ fn verify_refuses_a_tampered_oci_blob() {
     std::fs::write(&p, &raw).expect("write");
     let o = ballast(&[p.to_str().expect("utf-8"), "--verify"]);
     assert_clean_failure(&o, "tampered-oci.tar", "blob digest");
+}
+
+#[test]
+fn less_than_one_header_is_not_a_tar_archive() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("hello.tar");
+    std::fs::write(&p, b"hello").expect("write");
+    let o = ballast(&[p.to_str().expect("utf-8")]);
+    assert_clean_failure(&o, "hello.tar", "not a tar archive");
+    let o = ballast_stdin(&["-"], &p);
+    assert_clean_failure(&o, "<stdin>", "not a tar archive");
+}
+
+#[test]
+fn json_before_the_image_says_what_happened() {
+    let img = sample("clean.oci.tar");
+    let img = img.to_str().expect("utf-8");
+    let o = ballast(&["--json", img]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no IMAGE given") && err.contains(&format!("ballast {img} --json")),
+        "{err}"
+    );
 }

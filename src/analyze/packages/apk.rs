@@ -28,15 +28,7 @@ pub fn read(content: &[u8]) -> Vec<RawPackage> {
                 b'P' => p.name = String::from_utf8_lossy(value).into_owned(),
                 b'V' => p.version = String::from_utf8_lossy(value).into_owned(),
                 b'F' => dir = value,
-                b'R' => {
-                    let mut path = Vec::new();
-                    crate::index::path::normalize_into(dir, &mut path);
-                    if !path.is_empty() {
-                        path.push(b'/');
-                    }
-                    path.extend_from_slice(value);
-                    p.files.push(path);
-                }
+                b'R' => p.files.push(super::join_relative(dir, value)),
                 _ => {}
             }
         }

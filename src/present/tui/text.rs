@@ -140,10 +140,7 @@ pub fn human(bytes: u64) -> String {
 
 /// `part` as a percentage of `whole`, one decimal.
 pub fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        return "0 %".into();
-    }
-    format!("{:.1} %", part as f64 * 100.0 / whole as f64)
+    crate::present::text::percent(part, whole)
 }
 
 #[cfg(test)]
