@@ -11,7 +11,7 @@
 
 use regex::bytes::RegexBuilder;
 
-use crate::index::layer::{EntryKind, LayerEntry, LayerIndex};
+use crate::index::layer::{EntryKind, LayerEntry};
 use crate::index::tree::{Change, MergedTree, NodeId, ROOT, Version};
 
 use super::model::Model;
@@ -37,16 +37,6 @@ impl Mark {
             Mark::Modified => '~',
             Mark::Metadata => '*',
             Mark::Removed => '-',
-        }
-    }
-
-    pub fn word(self) -> &'static str {
-        match self {
-            Mark::Unmodified => "unmodified",
-            Mark::Added => "added",
-            Mark::Modified => "modified",
-            Mark::Metadata => "metadata only",
-            Mark::Removed => "removed",
         }
     }
 }
@@ -322,10 +312,6 @@ impl Lens<'_> {
 
     pub fn size(&self, node: NodeId) -> u64 {
         self.sizes.get(node as usize).copied().unwrap_or(0)
-    }
-
-    pub fn layers(&self) -> &[LayerIndex] {
-        self.model.layers()
     }
 }
 

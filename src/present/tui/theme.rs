@@ -8,7 +8,6 @@ use super::lens::Mark;
 
 #[derive(Clone, Debug)]
 pub struct Theme {
-    pub color: bool,
     pub text: Style,
     pub dim: Style,
     pub bold: Style,
@@ -49,7 +48,6 @@ impl Theme {
     pub fn colored() -> Theme {
         let s = Style::new();
         Theme {
-            color: true,
             text: s,
             dim: s.fg(Color::DarkGray),
             bold: s.add_modifier(Modifier::BOLD),
@@ -83,7 +81,6 @@ impl Theme {
         let s = Style::new();
         let bold = s.add_modifier(Modifier::BOLD);
         Theme {
-            color: false,
             text: s,
             dim: s.add_modifier(Modifier::DIM),
             bold,
