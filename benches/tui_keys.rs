@@ -56,7 +56,7 @@ fn main() {
     let mut press =
         |app: &mut App, term: &mut Terminal<TestBackend>, ev: Event, into: &mut Vec<Duration>| {
             let before = format!("{:?}/{:?}", app.focus(), app.selected_step());
-            let (_, t) = timed(|| {
+            let ((), t) = timed(|| {
                 app.handle(&ev);
                 draw(term, app);
             });
@@ -246,7 +246,7 @@ fn archive(files: usize) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("bench dir");
     let path = dir.join(format!("tui-{files}.docker.tar"));
     if !path.exists() {
-        let (_, t) = timed(|| write_archive(&path, files));
+        let ((), t) = timed(|| write_archive(&path, files));
         println!("wrote {} in {:.1} s", path.display(), t.as_secs_f64());
     }
     path
@@ -367,11 +367,10 @@ fn write_archive(path: &Path, files: usize) {
     let diff_ids: Vec<String> = layers
         .iter()
         .map(|(_, bytes)| {
-            let hex: String = Sha256::digest(bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            format!("sha256:{hex}")
+            format!(
+                "sha256:{}",
+                ballast::index::layer::hex(&Sha256::digest(bytes))
+            )
         })
         .collect();
     let history: Vec<serde_json::Value> = layers

@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use clap::{Parser, ValueEnum};
 
+use crate::budget_flags;
 use ballast::Options;
-use ballast::analyze::budget::{self, Budgets};
+use ballast::analyze::budget::Budgets;
 use ballast::analyze::dive;
 use ballast::analyze::rules::{self, RuleSet};
 use ballast::archive::layout::Selection;
@@ -202,38 +203,46 @@ impl Cli {
             }
         });
         let mut flags = Budgets {
-            max_size: flag("max-size", self.max_size.as_deref(), budget::parse_size)?,
+            max_size: flag(
+                "max-size",
+                self.max_size.as_deref(),
+                budget_flags::parse_size,
+            )?,
             max_compressed_size: flag(
                 "max-compressed-size",
                 self.max_compressed_size.as_deref(),
-                budget::parse_size,
+                budget_flags::parse_size,
             )?,
             max_layer_size: flag(
                 "max-layer-size",
                 self.max_layer_size.as_deref(),
-                budget::parse_size,
+                budget_flags::parse_size,
             )?,
-            max_waste: flag("max-waste", self.max_waste.as_deref(), budget::parse_size)?,
+            max_waste: flag(
+                "max-waste",
+                self.max_waste.as_deref(),
+                budget_flags::parse_size,
+            )?,
             max_waste_percent: flag(
                 "max-waste-percent",
                 self.max_waste_percent.as_deref(),
-                budget::parse_ratio,
+                budget_flags::parse_ratio,
             )?,
             min_efficiency: flag(
                 "min-efficiency",
                 self.min_efficiency.as_deref(),
-                budget::parse_ratio,
+                budget_flags::parse_ratio,
             )?,
             max_user_waste_percent: flag(
                 "max-user-waste-percent",
                 self.max_user_waste_percent.as_deref(),
-                budget::parse_ratio,
+                budget_flags::parse_ratio,
             )?,
             ..Budgets::default()
         };
         for c in &self.max_category {
             let (cat, size) =
-                budget::parse_category(c).map_err(|e| format!("--max-category: {e}"))?;
+                budget_flags::parse_category(c).map_err(|e| format!("--max-category: {e}"))?;
             flags.max_category.insert(cat, size);
         }
 
@@ -247,7 +256,8 @@ impl Cli {
             let cfg: ConfigFile = toml::from_str(&read(p)?)
                 .map_err(|e| format!("{}: {}", p.display(), e.message()))?;
             if let Some(t) = &cfg.budget {
-                file_budgets = budget::from_toml(t).map_err(|e| format!("{}: {e}", p.display()))?;
+                file_budgets =
+                    budget_flags::from_toml(t).map_err(|e| format!("{}: {e}", p.display()))?;
             }
             user_rules.extend(cfg.rule);
         }
@@ -273,8 +283,16 @@ impl Cli {
             None if self.ci => Some(PathBuf::from(".dive-ci")).filter(|p| p.is_file()),
             None => None,
         };
+        let mut notes = Vec::new();
         if let Some(p) = &ci_config {
             let r = dive::parse_ci_rules(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
+            // dive reads past a misspelt rule and applies its default instead.
+            notes.extend(r.ignored_keys.iter().map(|k| {
+                format!(
+                    ".dive-ci line {}: `{}` is not a key dive reads, so dive ignores it (a typo?)",
+                    k.line, k.key
+                )
+            }));
             flags.dive_rules = Some(r);
         }
 
@@ -295,6 +313,7 @@ impl Cli {
                 rules,
                 budgets: flags.or(file_budgets),
                 layer_files: self.json_files,
+                notes,
             },
             json,
             format: self.format,

@@ -1,26 +1,25 @@
 //! ballast finds the dead weight in container images.
 //!
-//! The pipeline runs once, one way: [`archive`] loads an image archive and
-//! streams each layer to [`index`], which builds per-layer entry lists and the
-//! merged tree; [`analyze`] turns those into one plain [`analyze::report::Report`];
-//! [`present`] shows it as text, JSON or (in the binary) a terminal UI.
+//! The pipeline runs once, one way, across three crates:
+//! [`ballast_image`] loads an image and indexes its layers into an
+//! [`ImageIndex`]; [`ballast_analysis`] turns that into one finished
+//! [`analyze::report::Report`]; this crate, the binary's, holds what a
+//! person touches: flags and settings, the printers ([`present`]) and the
+//! terminal UI. [`run_pipeline`] is the one place the stages are wired.
 
-pub mod analyze;
-pub mod archive;
-pub mod error;
-pub mod index;
 pub mod present;
 
-use archive::{ImageMeta, Input, LoadOptions};
-use error::LoadError;
-use index::layer::{IndexOptions, LayerIndex, index_layer};
-use index::tree::{MergedTree, merge_shared};
+pub use ballast_analysis as analyze;
+pub use ballast_image::{ImageIndex, archive, error, index};
+
+use ballast_image::archive::{Input, LoadOptions};
+use ballast_image::error::{LoadError, Problem};
+use ballast_image::image_index::load_layers;
+use ballast_image::index::layer::IndexOptions;
 
 /// Everything known about one image after a run of the pipeline.
 pub struct Analysis {
-    pub meta: ImageMeta,
-    pub layers: Vec<LayerIndex>,
-    pub tree: MergedTree,
+    pub image: ImageIndex,
     pub report: analyze::report::Report,
     /// Which package owns which file of the final image, file by file (the
     /// report's `packages` section summarizes it).
@@ -36,13 +35,14 @@ pub struct Options {
     pub budgets: analyze::budget::Budgets,
     /// Put every layer's changed paths in the report (`--json-files`).
     pub layer_files: bool,
+    /// Problems found while reading the settings that belong with the
+    /// report's warnings.
+    pub notes: Vec<String>,
 }
 
 /// Loads, indexes, merges and analyzes one image.
-pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadError> {
-    let index_opts = opts.index;
-    let (meta, mut layers) =
-        archive::load(input, &opts.load, |stream| index_layer(stream, index_opts))?;
+pub fn run_pipeline(input: &Input, opts: &Options) -> Result<Analysis, LoadError> {
+    let (meta, layers) = load_layers(input, &opts.load, opts.index)?;
     if opts.load.verify || opts.index.verify {
         // Mismatches are warnings found on the way; `--verify` makes the
         // first one fatal, before any analysis is spent on the image.
@@ -52,45 +52,33 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
             .cloned()
             .chain(analyze::diff_id_mismatches(&meta, &layers));
         if let Some(first) = mismatches.next() {
-            return Err(LoadError::new(
-                input.display(),
-                error::Problem::Digest(first),
-            ));
+            return Err(LoadError::new(input.display(), Problem::Digest(first)));
         }
     }
     // dive's metrics need only the layers: they run beside the merge, the
     // one phase that cannot use both cores on its own.
-    let ((tree, link_hashes), dive_metrics) =
-        rayon::join(|| merge_shared(&layers), || analyze::dive_metrics(&layers));
-    link_hashes.apply(&mut layers);
+    let (image, dive_metrics) = ImageIndex::merge(meta, layers, analyze::dive_metrics);
     let builtin;
     let rules = match &opts.rules {
         Some(r) => r.as_ref(),
         None => {
-            builtin = analyze::rules::RuleSet::load(None).map_err(|e| {
-                LoadError::new("built-in rules", error::Problem::Archive(e.to_string()))
-            })?;
+            builtin = analyze::rules::RuleSet::load(None)
+                .map_err(|e| LoadError::new("built-in rules", Problem::Archive(e.to_string())))?;
             &builtin
         }
     };
-    let (mut report, packages) = analyze::build_report(&meta, &layers, &tree, rules, &dive_metrics);
-    if opts.layer_files {
-        analyze::add_layer_files(&mut report, &layers, &tree);
-    }
-    report.budget = analyze::budget::evaluate(&report, &opts.budgets);
-    if let Some(rules) = &opts.budgets.dive_rules {
-        // dive reads past a misspelt rule and applies its default instead.
-        for k in &rules.ignored_keys {
-            report.warnings.push(format!(
-                ".dive-ci line {}: `{}` is not a key dive reads, so dive ignores it (a typo?)",
-                k.line, k.key
-            ));
-        }
-    }
+    let analyze::Analysis { report, packages } = analyze::analyze(
+        &image,
+        &dive_metrics,
+        analyze::Settings {
+            rules,
+            budgets: &opts.budgets,
+            layer_files: opts.layer_files,
+            notes: &opts.notes,
+        },
+    );
     Ok(Analysis {
-        meta,
-        layers,
-        tree,
+        image,
         report,
         packages,
     })

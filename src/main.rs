@@ -2,6 +2,7 @@
 //! outcome to an exit code: 0 analyzed and within budget, 1 over budget,
 //! 2 could not analyze.
 
+mod budget_flags;
 mod cli;
 mod progress;
 
@@ -55,7 +56,7 @@ fn main() -> ExitCode {
     let load_progress = Arc::new(LoadProgress::default());
     options.load.progress = Some(Arc::clone(&load_progress));
     let display = progress::Display::start(&load_progress, settings.progress);
-    let result = ballast::analyze_image(&settings.input, &options);
+    let result = ballast::run_pipeline(&settings.input, &options);
     display.finish();
     let analysis = match result {
         Ok(a) => a,

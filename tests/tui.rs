@@ -103,7 +103,7 @@ impl Session {
                 Key(code) => events.push(key(*code, KeyModifiers::NONE)),
                 Ctrl(c) => events.push(key(KeyCode::Char(*c), KeyModifiers::CONTROL)),
                 Text(s) => {
-                    events.extend(s.chars().map(|c| key(KeyCode::Char(c), KeyModifiers::NONE)))
+                    events.extend(s.chars().map(|c| key(KeyCode::Char(c), KeyModifiers::NONE)));
                 }
             }
         }

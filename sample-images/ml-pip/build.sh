@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Build the "ml-pip" sample image: a Debian bookworm base made by debootstrap,
 # then numpy and MarkupSafe installed by the image's own pip, exported as a
-# docker-archive at sample-images/ml-pip/ml-pip.docker.tar (about 300 MB, so
-# not committed; tests/packages.rs runs this script when buildah is present).
+# docker-archive at $BALLAST_SAMPLES_DIR/ml-pip.docker.tar (default
+# /var/tmp/ballast-samples; about 300 MB, never in the work tree). Nothing
+# runs it implicitly: `.ci/run` does, and tests/packages.rs skips (saying how
+# to build it) when the tarball is absent.
 #
 # Usage: build.sh [--if-stale]   (--if-stale: do nothing when the tarball was
 # built from this very build.sh, ../lib.sh and Dockerfile)
@@ -10,15 +12,17 @@
 # Needs: root, buildah, debootstrap, python3 with pip, and network access to
 # a Debian mirror and to PyPI (wheels are downloaded on the host, not inside
 # the build). Uses a throwaway buildah storage (vfs) under a temp dir, removed
-# on exit. Writes only ml-pip.docker.tar and ml-pip.docker.tar.stamp beside
-# this script.
+# on exit. Writes only ml-pip.docker.tar and ml-pip.docker.tar.stamp in
+# $BALLAST_SAMPLES_DIR.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SCRIPT=ml-pip/build.sh
 . "$HERE/../lib.sh"
 SUITE=bookworm
-OUT="$HERE/ml-pip.docker.tar"
+SAMPLES_DIR="${BALLAST_SAMPLES_DIR:-/var/tmp/ballast-samples}"
+mkdir -p "$SAMPLES_DIR"
+OUT="$SAMPLES_DIR/ml-pip.docker.tar"
 
 # The stamp names the inputs; a tarball with another stamp is stale.
 stamp() {

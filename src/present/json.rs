@@ -1,5 +1,5 @@
 //! `--json`: the report as one JSON document (the contract in
-//! `docs/report.md`).
+//! `docs/report.schema.json`, field by field).
 
 use std::io::{self, Write};
 

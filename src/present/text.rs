@@ -3,42 +3,13 @@
 
 use std::io::{self, Write};
 
-use bytesize::ByteSize;
+pub use ballast_analysis::units::{ellipsize_middle, human, one_line, percent};
 
 use crate::analyze::budget::BudgetVerdict;
 use crate::analyze::report::Report;
 
 /// Widest instruction column before it is cut in the middle.
 const INSTRUCTION_WIDTH: usize = 100;
-
-pub fn human(bytes: u64) -> String {
-    ByteSize::b(bytes).display().si().to_string()
-}
-
-/// Cuts `s` to `width` characters, keeping both ends (paths and commands
-/// carry their meaning at the start and the end).
-pub fn ellipsize_middle(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    if n <= width {
-        return s.to_string();
-    }
-    if width <= 1 {
-        return "…".chars().take(width).collect();
-    }
-    let head = (width - 1) / 2;
-    let tail = width - 1 - head;
-    let mut out: String = s.chars().take(head).collect();
-    out.push('…');
-    out.extend(s.chars().skip(n - tail));
-    out
-}
-
-/// `s` with control characters (newlines included) made spaces.
-pub fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
 
 pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let img = &r.image;
@@ -310,13 +281,6 @@ fn write_findings(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-pub fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        return "0 %".into();
-    }
-    format!("{:.1} %", part as f64 * 100.0 / whole as f64)
 }
 
 /// dive's own CI wording and layout, so the figures read the same.

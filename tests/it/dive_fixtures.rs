@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ballast::archive::{Input, LoadOptions};
 use ballast::index::layer::{EntryKind, LayerEntry, LayerIndex};
-use ballast::{Options, analyze_image};
+use ballast::{Options, run_pipeline};
 use serde_json::Value;
 
 use crate::util::{DIVE_FIXTURE_IMAGES, dive_fixtures};
@@ -104,7 +104,7 @@ fn layers_sizes_and_file_lists_equal_dive_0_13_1() {
         let expected: Value =
             serde_json::from_slice(&std::fs::read(&json_path).expect("read json")).expect("json");
         let tar = dir.join(format!("{stem}.tar"));
-        let a = analyze_image(
+        let a = run_pipeline(
             &Input::Path(tar.clone()),
             &Options {
                 load: LoadOptions::default(),
@@ -113,8 +113,8 @@ fn layers_sizes_and_file_lists_equal_dive_0_13_1() {
         )
         .unwrap_or_else(|e| panic!("{stem}: {e}"));
         let layers = expected["layer"].as_array().expect("layers");
-        assert_eq!(a.layers.len(), layers.len(), "{stem}: layer count");
-        for (i, (idx, want)) in a.layers.iter().zip(layers).enumerate() {
+        assert_eq!(a.image.layers.len(), layers.len(), "{stem}: layer count");
+        for (i, (idx, want)) in a.image.layers.iter().zip(layers).enumerate() {
             assert_eq!(
                 idx.content_bytes(),
                 want["sizeBytes"].as_u64().expect("sizeBytes"),
@@ -155,7 +155,7 @@ fn dive_metrics_equal_dive_0_13_1() {
         let text = std::fs::read_to_string(dir.join(format!("dive-0.13.1-json/{stem}.json")))
             .expect("json");
         let want: Value = serde_json::from_str(&text).expect("json");
-        let a = analyze_image(
+        let a = run_pipeline(
             &Input::Path(dir.join(format!("{stem}.tar"))),
             &Options::default(),
         )

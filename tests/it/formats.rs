@@ -6,7 +6,7 @@ use std::path::Path;
 
 use ballast::archive::Input;
 use ballast::index::layer::LayerIndex;
-use ballast::{Analysis, Options, analyze_image};
+use ballast::{Analysis, Options, run_pipeline};
 
 use crate::util::{ballast, ballast_stdin, json_of, sample};
 
@@ -34,13 +34,17 @@ fn files(idx: &LayerIndex) -> Vec<FileRow> {
 }
 
 fn load(p: &Path) -> Analysis {
-    analyze_image(&Input::Path(p.to_path_buf()), &Options::default())
+    run_pipeline(&Input::Path(p.to_path_buf()), &Options::default())
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn assert_same_image(a: &Analysis, b: &Analysis, what: &str) {
-    assert_eq!(a.layers.len(), b.layers.len(), "{what}: layer count");
-    for (i, (x, y)) in a.layers.iter().zip(&b.layers).enumerate() {
+    assert_eq!(
+        a.image.layers.len(),
+        b.image.layers.len(),
+        "{what}: layer count"
+    );
+    for (i, (x, y)) in a.image.layers.iter().zip(&b.image.layers).enumerate() {
         assert_eq!(
             x.content_bytes(),
             y.content_bytes(),
@@ -68,7 +72,7 @@ fn assert_same_image(a: &Analysis, b: &Analysis, what: &str) {
         "{what}: file count"
     );
     assert_eq!(
-        a.tree.layer_changes, b.tree.layer_changes,
+        a.image.tree.layer_changes, b.image.tree.layer_changes,
         "{what}: change sets"
     );
 }
@@ -78,7 +82,7 @@ fn docker_archive_oci_archive_zstd_and_oci_dir_agree() {
     let docker = load(&sample("ml-mistakes.docker.tar"));
     assert_eq!(docker.report.image.format, "docker-archive");
     assert!(
-        docker.layers.len() >= 10,
+        docker.image.layers.len() >= 10,
         "the sample has one layer per step"
     );
     for name in ["ml-mistakes.oci.tar", "ml-mistakes.oci-zstd.tar"] {

@@ -1,5 +1,6 @@
 //! End-to-end tests of the ballast binary and library on real archives.
 //!
+//! - `architecture`: the crates depend one way along the pipeline.
 //! - `dive_fixtures`: figures that must equal dive 0.13.1's export on the
 //!   dive project's own test images (skipped, with a message, when
 //!   `../shared` is absent).
@@ -13,6 +14,7 @@
 //!   hangs, correct trees; big cases behind `BALLAST_BIG_TESTS=1`.
 //! - `report_shape` (shared with `tests/packages.rs`) and `util`: helpers.
 
+mod architecture;
 mod budgets;
 mod contract;
 mod dive_fixtures;

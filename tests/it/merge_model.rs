@@ -113,13 +113,12 @@ fn apply(m: &mut BTreeMap<String, Kind>, ops: &[Op]) {
                 remove_under(m, p);
                 m.insert(p.clone(), Kind::File(*c));
             }
-            Op::Dir(p) => ensure_parents(m, p),
+            Op::Dir(p) | Op::Opaque(p) => ensure_parents(m, p),
             Op::Whiteout(p) => {
                 if let Some((dir, _)) = p.rsplit_once('/') {
                     ensure_parents(m, dir);
                 }
             }
-            Op::Opaque(p) => ensure_parents(m, p),
         }
     }
 }

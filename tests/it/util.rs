@@ -23,11 +23,18 @@ pub const DIVE_FIXTURE_IMAGES: [&str; 6] = [
 ];
 
 /// `../shared/fixtures/dive`, or None (and a message) when it is absent.
+/// CI sets `BALLAST_REQUIRE_FIXTURES`, and there an absent directory fails
+/// the test: the dive-parity claims must not pass by skipping.
 pub fn dive_fixtures() -> Option<PathBuf> {
     let dir = repo_root().join("../shared/fixtures/dive");
     if dir.is_dir() {
         Some(dir)
     } else {
+        assert!(
+            std::env::var_os("BALLAST_REQUIRE_FIXTURES").is_none(),
+            "{} is absent but BALLAST_REQUIRE_FIXTURES is set",
+            dir.display()
+        );
         eprintln!(
             "SKIPPED: {} is absent (a fresh clone has no ../shared)",
             dir.display()

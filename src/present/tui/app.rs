@@ -122,7 +122,7 @@ impl App {
     /// Opens on the last step that made a layer: the image as shipped.
     pub fn new(model: Model, theme: Theme) -> App {
         let last_layer = model.layers().len().checked_sub(1);
-        let cursor = last_layer.map(|l| SizeCursor::new(model.final_sizes.clone(), l));
+        let cursor = last_layer.map(|l| SizeCursor::new(model.final_sizes().to_vec(), l));
         let waste_rows = waste_rows(&model);
         let mut app = App {
             focus: Pane::Steps,

@@ -111,7 +111,7 @@ impl NodeAt<'_> {
     }
 }
 
-pub fn node_at<'a>(model: &'a Model, node: NodeId, layer: usize) -> Option<NodeAt<'a>> {
+pub fn node_at(model: &Model, node: NodeId, layer: usize) -> Option<NodeAt<'_>> {
     let tree = model.tree();
     let mark = mark_at(tree, node, layer)?;
     let version = tree.version_at(node, layer)?;

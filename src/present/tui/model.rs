@@ -32,8 +32,6 @@ pub struct Model {
     wasted_nodes: Vec<NodeId>,
     /// (content hash, node) for the final tree's non-empty files, by hash.
     dups: Vec<(u128, NodeId)>,
-    /// Sizes after the last layer, the starting point of the size cursor.
-    pub final_sizes: Vec<u64>,
     /// The packages' indices in each [`PackageSort`] order.
     package_orders: [Vec<usize>; 3],
     /// Per package: another of the same manager has the same name (one
@@ -81,12 +79,12 @@ impl Model {
     /// Runs the whole pipeline and builds the tables; meant for the loading
     /// thread.
     pub fn load(input: &Input, options: &Options) -> Result<Model, LoadError> {
-        crate::analyze_image(input, options).map(Model::new)
+        crate::run_pipeline(input, options).map(Model::new)
     }
 
     pub fn new(analysis: Analysis) -> Model {
         let report = &analysis.report;
-        let tree = &analysis.tree;
+        let tree = &analysis.image.tree;
         let title = report
             .image
             .repo_tags
@@ -121,16 +119,12 @@ impl Model {
             }
         }
         let (flags, wasted, wasted_nodes) = flag_table(tree, &report.findings);
-        let final_layer = analysis.layers.len().checked_sub(1);
-        let final_sizes = match final_layer {
-            Some(l) => tree.sizes_at(&analysis.layers, l),
-            None => vec![0; tree.node_count()],
-        };
+        let final_layer = analysis.image.last_layer();
         let mut dups = Vec::new();
         if let Some(l) = final_layer {
             for id in 1..tree.node_count() {
                 let id = node_id(id);
-                if let Some(st) = tree.state_at(&analysis.layers, id, l)
+                if let Some(st) = analysis.image.state_at(id, l)
                     && let Some(e) = st.entry
                     && e.kind == EntryKind::File
                     && e.size > 0
@@ -152,7 +146,6 @@ impl Model {
             wasted,
             wasted_nodes,
             dups,
-            final_sizes,
             package_orders,
             package_twins,
             analysis,
@@ -160,11 +153,16 @@ impl Model {
     }
 
     pub fn tree(&self) -> &MergedTree {
-        &self.analysis.tree
+        &self.analysis.image.tree
     }
 
     pub fn layers(&self) -> &[crate::index::layer::LayerIndex] {
-        &self.analysis.layers
+        &self.analysis.image.layers
+    }
+
+    /// Sizes by node in the final image, computed once by the loader.
+    pub fn final_sizes(&self) -> &[u64] {
+        self.analysis.image.final_sizes()
     }
 
     pub fn report(&self) -> &crate::analyze::report::Report {
@@ -178,7 +176,7 @@ impl Model {
     /// The layer whose tree a step shows; with no history at all, the last.
     pub fn layer_at_step(&self, step: usize) -> Option<usize> {
         if self.layer_at_step.is_empty() {
-            return self.analysis.layers.len().checked_sub(1);
+            return self.analysis.image.layers.len().checked_sub(1);
         }
         self.layer_at_step.get(step).copied().flatten()
     }
@@ -243,7 +241,7 @@ impl Model {
     /// that node shows the waste.
     pub fn finding_target(&self, f: &Finding) -> Option<(NodeId, Option<usize>)> {
         let node = match f.items.first()? {
-            Item::Version(v, _) => self.analysis.tree.versions().get(*v as usize)?.node,
+            Item::Version(v, _) => self.analysis.image.tree.versions().get(*v as usize)?.node,
             Item::Node(n, _) => *n,
         };
         Some((node, f.layer_index))

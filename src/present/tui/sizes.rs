@@ -153,23 +153,23 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/sample-images/ml-mistakes.docker.tar"
         );
-        crate::analyze_image(&Input::parse(path), &crate::Options::default()).expect("sample loads")
+        crate::run_pipeline(&Input::parse(path), &crate::Options::default()).expect("sample loads")
     }
 
     #[test]
     fn cursor_matches_a_full_recount_at_every_layer_in_any_order() {
         let a = sample();
-        let n = a.tree.layer_count();
+        let n = a.image.tree.layer_count();
         let last = n - 1;
-        let mut c = SizeCursor::new(a.tree.sizes_at(&a.layers, last), last);
+        let mut c = SizeCursor::new(a.image.tree.sizes_at(&a.image.layers, last), last);
         let order = [0, last, 3, 2, 7, 1, last, 0];
         for l in order.iter().copied().chain(0..n) {
             let l = l.min(last);
-            c.move_to(&a.tree, &a.layers, l);
+            c.move_to(&a.image.tree, &a.image.layers, l);
             assert_eq!(c.layer(), l);
             assert_eq!(
                 c.sizes(),
-                a.tree.sizes_at(&a.layers, l).as_slice(),
+                a.image.tree.sizes_at(&a.image.layers, l).as_slice(),
                 "layer {l}"
             );
         }
@@ -179,9 +179,13 @@ mod tests {
     fn layer_sizes_sum_to_the_layer_content() {
         let a = sample();
         let mut out = Vec::new();
-        for l in 0..a.tree.layer_count() {
-            layer_sizes(&a.tree, &a.layers, l, &mut out);
-            assert_eq!(out[ROOT as usize], a.layers[l].content_bytes(), "layer {l}");
+        for l in 0..a.image.tree.layer_count() {
+            layer_sizes(&a.image.tree, &a.image.layers, l, &mut out);
+            assert_eq!(
+                out[ROOT as usize],
+                a.image.layers[l].content_bytes(),
+                "layer {l}"
+            );
         }
     }
 }

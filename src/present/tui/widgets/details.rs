@@ -374,7 +374,7 @@ fn change_word(c: Change) -> &'static str {
 impl Widget for DetailsPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.app;
-        let inner = frame_pane(area, buf, " Details ".into(), false, &app.theme);
+        let inner = frame_pane(area, buf, " Details ", false, &app.theme);
         if inner.is_empty() {
             return;
         }

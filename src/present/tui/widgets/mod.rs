@@ -78,11 +78,11 @@ fn pane_block<'a>(title: String, focused: bool, theme: &Theme) -> Block<'a> {
 }
 
 /// Renders the frame and returns the inside; nothing for empty areas.
-fn frame_pane(area: Rect, buf: &mut Buffer, title: String, focused: bool, theme: &Theme) -> Rect {
+fn frame_pane(area: Rect, buf: &mut Buffer, title: &str, focused: bool, theme: &Theme) -> Rect {
     if area.is_empty() {
         return Rect::default();
     }
-    let title = text::fit_end(&title, usize::from(area.width.saturating_sub(2)));
+    let title = text::fit_end(title, usize::from(area.width.saturating_sub(2)));
     pane_block(title, focused, theme).render(area, buf);
     layout::inner(area).intersection(area)
 }

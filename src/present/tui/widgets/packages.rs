@@ -63,7 +63,7 @@ impl Widget for PackagesPane<'_> {
         let theme = &app.theme;
         let focused = app.focus() == Pane::Packages;
         let title = self.title(usize::from(area.width.saturating_sub(2)));
-        let inner = frame_pane(area, buf, title, focused, theme);
+        let inner = frame_pane(area, buf, &title, focused, theme);
         if inner.is_empty() {
             return;
         }

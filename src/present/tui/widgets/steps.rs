@@ -41,7 +41,7 @@ impl Widget for StepsPane<'_> {
         if !app.show_empty() {
             title = format!(" Steps ({} with layers) ", rows.len());
         }
-        let inner = frame_pane(area, buf, title, focused, theme);
+        let inner = frame_pane(area, buf, &title, focused, theme);
         if inner.is_empty() {
             return;
         }

@@ -92,7 +92,7 @@ impl Widget for TreePane<'_> {
         let app = self.app;
         let theme = &app.theme;
         let focused = app.focus() == Pane::Tree;
-        let inner = frame_pane(area, buf, self.title(), focused, theme);
+        let inner = frame_pane(area, buf, &self.title(), focused, theme);
         if inner.is_empty() {
             return;
         }

@@ -27,7 +27,7 @@ impl Widget for WastePane<'_> {
             " Waste & fixes · {} reclaimable ",
             text::human(report.summary.reclaimable_bytes)
         );
-        let inner = frame_pane(area, buf, title, focused, theme);
+        let inner = frame_pane(area, buf, &title, focused, theme);
         if inner.is_empty() {
             return;
         }

@@ -31,9 +31,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use super::report::PathBytes;
-use crate::index::layer::{EntryKind, LayerIndex};
-use crate::index::path::{normalize_into, split_parent};
-use crate::index::tree::{MergedTree, NodeId, ROOT, Version};
+use ballast_image::index::layer::{EntryKind, LayerIndex};
+use ballast_image::index::path::{normalize_into, split_parent};
+use ballast_image::index::tree::{MergedTree, NodeId, ROOT, Version};
 
 /// Files listed per package in the report; the rest are counted.
 const MAX_FILES: usize = 10;
@@ -560,8 +560,8 @@ impl Attribution {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::layer::{IndexOptions, index_layer};
-    use crate::index::tree::merge;
+    use ballast_image::index::layer::{IndexOptions, index_layer};
+    use ballast_image::index::tree::merge;
 
     /// A layer from (path, content or symlink target, kind) triples.
     fn layer(entries: &[(&str, &[u8], char)]) -> LayerIndex {

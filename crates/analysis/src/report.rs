@@ -1,6 +1,6 @@
 //! The one result every presenter reads. Plain data: raw byte counts, no
 //! terminal or formatting types. Field names are the `--json` contract
-//! (`schema_version` 1); see `docs/report.md`.
+//! (`schema_version` 1); documented field by field in `docs/report.schema.json`.
 
 use serde::{Serialize, Serializer};
 
@@ -19,7 +19,7 @@ impl PathBytes {
     }
     pub fn display(&self) -> String {
         let mut s = String::new();
-        crate::index::path::push_escaped(&mut s, &self.0);
+        ballast_image::index::path::push_escaped(&mut s, &self.0);
         s
     }
 }
@@ -74,15 +74,15 @@ pub struct Report {
     /// correct figures are in `summary` and `findings`.
     pub dive: DiveSection,
     /// Largest first.
-    pub findings: Vec<crate::analyze::findings::Finding>,
+    pub findings: Vec<crate::findings::Finding>,
     pub summary: Summary,
     pub suggestions: Vec<Suggestion>,
     /// Which package costs how much (pip, conda, dpkg, apk), and what no
     /// package owns.
-    pub packages: crate::analyze::packages::PackagesSection,
+    pub packages: crate::packages::PackagesSection,
     /// Budget checks from flags, `ballast.toml` and `.dive-ci`; empty
     /// `checks` (and `passed: true`) when none were set.
-    pub budget: crate::analyze::budget::BudgetVerdict,
+    pub budget: crate::budget::BudgetVerdict,
     pub warnings: Vec<String>,
 }
 
@@ -167,10 +167,10 @@ pub struct LayerInfo {
 #[derive(Clone, Debug, Serialize)]
 pub struct FileChange {
     pub path: PathBytes,
-    pub change: crate::index::tree::Change,
+    pub change: ballast_image::index::tree::Change,
     /// `null` for removals and for directories a layer implies without
     /// listing them.
-    pub kind: Option<crate::index::layer::EntryKind>,
+    pub kind: Option<ballast_image::index::layer::EntryKind>,
     pub size_bytes: u64,
     pub mode: Option<u32>,
     pub uid: Option<u32>,

@@ -8,12 +8,21 @@
 
 use std::collections::BTreeMap;
 
-use bytesize::ByteSize;
 use serde::Serialize;
 
 use super::dive::{self, CiRules, CiValue};
-use super::report::Report;
-use crate::present::text::human;
+use super::report::{DiveSection, ImageInfo, LayerInfo, StepInfo, Summary};
+use crate::units::human;
+
+/// The measurements budgets are checked against, taken before the report
+/// is assembled (the verdict is part of the report).
+pub struct Measured<'a> {
+    pub image: &'a ImageInfo,
+    pub layers: &'a [LayerInfo],
+    pub steps: &'a [StepInfo],
+    pub summary: &'a Summary,
+    pub dive: &'a DiveSection,
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Budgets {
@@ -130,7 +139,7 @@ fn ratio(part: u64, whole: u64) -> f64 {
     }
 }
 
-pub fn evaluate(r: &Report, b: &Budgets) -> BudgetVerdict {
+pub fn evaluate(r: &Measured<'_>, b: &Budgets) -> BudgetVerdict {
     let mut checks = Vec::new();
     if let Some(l) = b.max_size {
         checks.push(at_most(
@@ -163,7 +172,7 @@ pub fn evaluate(r: &Report, b: &Budgets) -> BudgetVerdict {
                 format!(
                     "the largest layer (step {}: {})",
                     x.step_index,
-                    crate::present::text::ellipsize_middle(instr, 50)
+                    crate::units::ellipsize_middle(instr, 50)
                 ),
             )
         });
@@ -244,7 +253,7 @@ pub fn evaluate(r: &Report, b: &Budgets) -> BudgetVerdict {
 }
 
 /// dive's own verdicts for a `.dive-ci`, worded as dive's rules are named.
-fn dive_checks(r: &Report, rules: &CiRules) -> Vec<BudgetCheck> {
+fn dive_checks(r: &Measured<'_>, rules: &CiRules) -> Vec<BudgetCheck> {
     let m = dive::DiveMetrics {
         efficiency: r.dive.efficiency,
         wasted_bytes: r.dive.wasted_bytes,
@@ -276,150 +285,4 @@ fn dive_checks(r: &Report, rules: &CiRules) -> Vec<BudgetCheck> {
             }
         })
         .collect()
-}
-
-/// `1.5GB`, `800MiB`, `20MB`, `1024`: bytesize's units (kB/MB/GB are powers
-/// of 1000, KiB/MiB/GiB of 1024).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    s.trim()
-        .parse::<ByteSize>()
-        .map(|b| b.as_u64())
-        .map_err(|_| format!("{s:?} is not a size (try 1.5GB, 800MiB or 1048576)"))
-}
-
-/// `10%` or a ratio in 0..=1 (`0.1`). A bare number above 1 is refused
-/// rather than guessed at.
-pub fn parse_ratio(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let (num, scale) = match t.strip_suffix('%') {
-        Some(n) => (n.trim(), 100.0),
-        None => (t, 1.0),
-    };
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a ratio (try 10% or 0.1)"))?;
-    let v = v / scale;
-    if !(0.0..=1.0).contains(&v) || v.is_nan() {
-        return Err(format!(
-            "{s:?} is out of range: give a percentage (10%) or a ratio between 0 and 1"
-        ));
-    }
-    Ok(v)
-}
-
-/// `cache=50MB`
-pub fn parse_category(s: &str) -> Result<(String, u64), String> {
-    let (cat, size) = s
-        .split_once('=')
-        .ok_or_else(|| format!("{s:?} should be CATEGORY=SIZE, e.g. cache=50MB"))?;
-    if cat.trim().is_empty() {
-        return Err(format!("{s:?} names no category"));
-    }
-    Ok((cat.trim().to_string(), parse_size(size)?))
-}
-
-/// Reads the `[budget]` table of a `ballast.toml`.
-pub fn from_toml(t: &toml::Table) -> Result<Budgets, String> {
-    let mut b = Budgets::default();
-    for (k, v) in t {
-        let text = match v {
-            toml::Value::String(s) => s.clone(),
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Float(f) => f.to_string(),
-            toml::Value::Table(_) if k == "max_category" => String::new(),
-            _ => return Err(format!("budget.{k}: expected a string or a number")),
-        };
-        let key = k.replace('-', "_");
-        match key.as_str() {
-            "max_size" => {
-                b.max_size = Some(parse_size(&text).map_err(|e| format!("budget.{k}: {e}"))?)
-            }
-            "max_compressed_size" => {
-                b.max_compressed_size =
-                    Some(parse_size(&text).map_err(|e| format!("budget.{k}: {e}"))?)
-            }
-            "max_layer_size" => {
-                b.max_layer_size = Some(parse_size(&text).map_err(|e| format!("budget.{k}: {e}"))?)
-            }
-            "max_waste" => {
-                b.max_waste = Some(parse_size(&text).map_err(|e| format!("budget.{k}: {e}"))?)
-            }
-            "max_waste_percent" => {
-                b.max_waste_percent =
-                    Some(parse_ratio(&text).map_err(|e| format!("budget.{k}: {e}"))?)
-            }
-            "min_efficiency" => {
-                b.min_efficiency = Some(parse_ratio(&text).map_err(|e| format!("budget.{k}: {e}"))?)
-            }
-            "max_user_waste_percent" => {
-                b.max_user_waste_percent =
-                    Some(parse_ratio(&text).map_err(|e| format!("budget.{k}: {e}"))?);
-            }
-            "max_category" => {
-                let toml::Value::Table(cats) = v else {
-                    return Err(format!(
-                        "budget.{k}: expected a table such as {{ cache = \"50MB\" }}"
-                    ));
-                };
-                for (cat, size) in cats {
-                    let s = match size {
-                        toml::Value::String(s) => s.clone(),
-                        toml::Value::Integer(i) => i.to_string(),
-                        _ => return Err(format!("budget.max_category.{cat}: expected a size")),
-                    };
-                    b.max_category.insert(
-                        cat.clone(),
-                        parse_size(&s).map_err(|e| format!("budget.max_category.{cat}: {e}"))?,
-                    );
-                }
-            }
-            _ => {
-                return Err(format!(
-                    "budget.{k}: unknown budget (known: max_size, max_compressed_size, max_layer_size, max_waste, max_waste_percent, min_efficiency, max_user_waste_percent, max_category)"
-                ));
-            }
-        }
-    }
-    Ok(b)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_and_ratios_parse_in_human_units() {
-        assert_eq!(parse_size("1.5GB"), Ok(1_500_000_000));
-        assert_eq!(parse_size("800MiB"), Ok(800 << 20));
-        assert_eq!(parse_size("1024"), Ok(1024));
-        assert!(parse_size("lots").is_err());
-        assert_eq!(parse_ratio("10%"), Ok(0.1));
-        assert_eq!(parse_ratio("0.25"), Ok(0.25));
-        assert!(parse_ratio("20").unwrap_err().contains("out of range"));
-        assert_eq!(
-            parse_category("cache=50MB"),
-            Ok(("cache".into(), 50_000_000))
-        );
-        assert!(parse_category("cache").is_err());
-    }
-
-    #[test]
-    fn toml_budgets_parse_and_flags_win() {
-        let t: toml::Table = toml::from_str(
-            "max_size = \"1GB\"\nmin_efficiency = 0.9\n[max_category]\ncache = \"5MB\"\n",
-        )
-        .unwrap();
-        let file = from_toml(&t).unwrap();
-        assert_eq!(file.max_size, Some(1_000_000_000));
-        assert_eq!(file.max_category["cache"], 5_000_000);
-        let flags = Budgets {
-            max_size: Some(2),
-            ..Budgets::default()
-        };
-        let merged = flags.or(file);
-        assert_eq!(merged.max_size, Some(2));
-        assert_eq!(merged.min_efficiency, Some(0.9));
-        let bad: toml::Table = toml::from_str("max_sise = \"1GB\"").unwrap();
-        assert!(from_toml(&bad).unwrap_err().contains("unknown budget"));
-    }
 }

@@ -45,7 +45,7 @@ const NO_NAME: NameId = NameId::MAX;
 
 impl Names {
     pub fn intern(&mut self, name: &[u8]) -> NameId {
-        let h = xxhash_rust::xxh3::xxh3_64(name);
+        let h = twox_hash::XxHash3_64::oneshot(name);
         let mut cur = self.by_hash.get(&h).copied().unwrap_or(NO_NAME);
         let head = cur;
         while cur != NO_NAME {
@@ -66,7 +66,7 @@ impl Names {
 
     /// The id of a name already interned, without adding it.
     pub fn find(&self, name: &[u8]) -> Option<NameId> {
-        let h = xxhash_rust::xxh3::xxh3_64(name);
+        let h = twox_hash::XxHash3_64::oneshot(name);
         let mut cur = self.by_hash.get(&h).copied().unwrap_or(NO_NAME);
         while cur != NO_NAME {
             if self.get(cur) == name {

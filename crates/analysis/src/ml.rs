@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::findings::{Context, Finding, Group, finish, plural};
 use super::packages::{Attribution, Manager};
 use super::report::PathBytes;
-use crate::index::layer::EntryKind;
-use crate::index::tree::NodeId;
-use crate::present::text::human;
+use crate::units::human;
+use ballast_image::index::layer::EntryKind;
+use ballast_image::index::tree::NodeId;
 
 /// A step's debug sections below this are not worth a finding.
 const MIN_DEBUG_BYTES: u64 = 64 << 10;
@@ -167,7 +167,7 @@ fn walk_final(cx: &Context<'_>, att: &Attribution, last: usize) -> Walk {
         let Some((stem, mut version)) = cuda_name(cx.tree.name(c)) else {
             return;
         };
-        let dir = crate::index::path::split_parent(path).0;
+        let dir = ballast_image::index::path::split_parent(path).0;
         let (source, root) = classify(dir, att.owner.get(&c).map(|&p| &att.packages[p]));
         if version.is_empty() {
             version = root

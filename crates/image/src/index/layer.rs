@@ -13,7 +13,7 @@ use twox_hash::xxhash3_128::{DEFAULT_SECRET_LENGTH, RawHasher, SecretBuffer};
 use super::path::{Repairs, normalize_into, split_parent};
 use crate::archive::tar_stream::{SkipForward, TarError, TarReader};
 
-/// A byte range in [`LayerIndex::paths`].
+/// A byte range in a [`LayerIndex`]'s path buffer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Span {
     start: u32,
@@ -473,7 +473,7 @@ mod tests {
         };
         assert_eq!(idx.path(file), b"bin/busybox");
         assert_eq!(file.size, 7);
-        assert_eq!(file.hash, xxhash_rust::xxh3::xxh3_128(b"ELF...."));
+        assert_eq!(file.hash, twox_hash::XxHash3_128::oneshot(b"ELF...."));
         assert_eq!(
             (hard.kind, hard.size, hard.hash),
             (EntryKind::Hardlink, 0, file.hash)
@@ -490,7 +490,7 @@ mod tests {
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
         for len in [0, 1, 16, 17, 128, 129, 240, 241, 1024, 4096, 300_000] {
-            let want = xxhash_rust::xxh3::xxh3_128(&data[..len]);
+            let want = twox_hash::XxHash3_128::oneshot(&data[..len]);
             for chunk in [1, 7, 64, 1000, 65_536, len.max(1)] {
                 let mut h = ContentHash::new(len as u64);
                 for piece in data[..len].chunks(chunk) {

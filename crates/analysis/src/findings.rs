@@ -19,8 +19,8 @@ use serde::Serialize;
 use super::report::PathBytes;
 use super::rules::RuleSet;
 use super::steps::Step;
-use crate::index::layer::{EntryKind, LayerIndex};
-use crate::index::tree::{MergedTree, NodeId, Version};
+use ballast_image::index::layer::{EntryKind, LayerIndex};
+use ballast_image::index::tree::{MergedTree, NodeId, Version};
 
 /// Paths listed per finding; the rest are counted in `path_count`.
 const MAX_PATHS: usize = 10;
@@ -92,7 +92,7 @@ impl Context<'_> {
             Some(s) => format!(
                 "step {} ({})",
                 s.index,
-                crate::present::text::ellipsize_middle(&s.instruction, 60)
+                crate::units::ellipsize_middle(&s.instruction, 60)
             ),
             None => format!("layer {layer}"),
         }
@@ -217,9 +217,7 @@ fn superseded(cx: &Context<'_>, out: &mut Vec<Finding>) {
             Item::Version(u32::try_from(vi).unwrap_or(u32::MAX), size),
             older.node,
         );
-        let key = if !newer.present {
-            (Kind::Deleted, older.layer as usize, newer.layer as usize)
-        } else {
+        let key = if newer.present {
             let same = newer
                 .entry_index()
                 .map(|i| &cx.layers[newer.layer as usize].entries[i])
@@ -241,6 +239,8 @@ fn superseded(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     newer.layer as usize,
                 )
             }
+        } else {
+            (Kind::Deleted, older.layer as usize, newer.layer as usize)
         };
         groups
             .entry(key)
@@ -383,7 +383,7 @@ fn duplicates(
                     "{} of {} ({}), {} copies in the final image",
                     plural(n, "identical copy", "identical copies"),
                     original_path.display(),
-                    crate::present::text::human(size),
+                    crate::units::human(size),
                     g.len()
                 ),
                 format!(
@@ -528,7 +528,7 @@ pub fn unpinned_packages(instr: &str) -> Vec<String> {
             }
             let pinned = w.contains(pinned_sep)
                 || w.contains("===")
-                || (pinned_sep == "==" && (w.contains("~=") || w.contains("<") || w.contains(">")));
+                || (pinned_sep == "==" && (w.contains("~=") || w.contains('<') || w.contains('>')));
             if !pinned && w != "pip" && w != "setuptools" && w != "wheel" {
                 out.push(w.to_string());
             }

@@ -5,7 +5,7 @@
 //! relative to the egg-info directory itself).
 
 use super::{Manager, RawPackage, join_relative};
-use crate::index::path::split_parent;
+use ballast_image::index::path::split_parent;
 
 /// Reads one captured metadata file; `path` is its root-relative path.
 pub fn read(path: &[u8], content: &[u8]) -> Option<RawPackage> {

@@ -1,5 +1,9 @@
-//! Analyze: pure functions from the loaded image and its merged index to one
-//! [`report::Report`]. Nothing here reads an archive or draws anything.
+//! The analysis side of ballast's pipeline: one [`ImageIndex`] in, one
+//! finished [`report::Report`] out, by [`analyze`].
+//!
+//! Pure: nothing here reads a file, parses a user's configuration or draws
+//! anything. Settings arrive validated ([`Settings`]); wording that messages
+//! need comes from the [`units`] leaf, never from a printer.
 
 pub mod budget;
 pub mod dive;
@@ -9,11 +13,13 @@ pub mod packages;
 pub mod report;
 pub mod rules;
 pub mod steps;
+pub mod units;
 
-use crate::archive::ImageMeta;
-use crate::archive::decompress::Compression;
-use crate::index::layer::{EntryKind, LayerIndex};
-use crate::index::tree::{MergedTree, ROOT};
+use ballast_image::ImageIndex;
+use ballast_image::archive::ImageMeta;
+use ballast_image::archive::decompress::Compression;
+use ballast_image::index::layer::{EntryKind, LayerIndex};
+use ballast_image::index::tree::{MergedTree, ROOT};
 use report::{
     DirSize, DiveSection, ImageInfo, InefficientFileInfo, LayerInfo, PathBytes, Report,
     SCHEMA_VERSION, StepInfo, Suggestion, Summary,
@@ -101,13 +107,39 @@ pub fn dive_metrics(layers: &[LayerIndex]) -> dive::DiveMetrics {
     dive::compute(&dive_input(layers))
 }
 
-pub fn build_report(
-    meta: &ImageMeta,
-    layers: &[LayerIndex],
-    tree: &MergedTree,
-    rules: &rules::RuleSet,
+/// What the analysis runs with, validated by the caller.
+#[derive(Clone, Copy)]
+pub struct Settings<'a> {
+    pub rules: &'a rules::RuleSet,
+    pub budgets: &'a budget::Budgets,
+    /// Put every layer's changed paths in the report (`--json-files`): off
+    /// by default, since a 300k-file image would otherwise produce a report
+    /// of a hundred MB.
+    pub layer_files: bool,
+    /// Problems found while reading the user's settings (a misspelt
+    /// `.dive-ci` key) that belong with the report's warnings.
+    pub notes: &'a [String],
+}
+
+/// The finished analysis of one image.
+pub struct Analysis {
+    pub report: Report,
+    /// Which package owns which file of the final image, file by file (the
+    /// report's `packages` section summarizes it; the UI lists files).
+    pub packages: packages::Attribution,
+}
+
+/// Analyzes one image. `dive_metrics` come from [`dive_metrics`], which the
+/// caller runs beside the merge. The report is complete when this returns.
+pub fn analyze(
+    index: &ImageIndex,
     dive_metrics: &dive::DiveMetrics,
-) -> (Report, packages::Attribution) {
+    settings: Settings<'_>,
+) -> Analysis {
+    let meta = &index.meta;
+    let layers = index.layers.as_slice();
+    let tree = &index.tree;
+    let rules = settings.rules;
     let history = meta.config.history().clone().unwrap_or_default();
     let map = steps::map_steps(&history, layers.len());
     let diff_ids = meta.config.rootfs().diff_ids();
@@ -183,20 +215,15 @@ pub fn build_report(
             size_bytes: s.layer_index.map_or(0, |l| layer_infos[l].size_bytes),
         })
         .collect();
-    let last = layers.len().saturating_sub(1);
-    let sizes = if layers.is_empty() {
-        vec![0; tree.node_count()]
-    } else {
-        tree.sizes_at(layers, last)
-    };
-    let (file_count, largest) = final_tree_summary(tree, layers, &sizes);
+    let sizes = index.final_sizes();
+    let (file_count, largest) = final_tree_summary(tree, layers, sizes);
     let cx = findings::Context {
         layers,
         tree,
         steps: &map.steps,
         step_of_layer: &map.step_of_layer,
         rules,
-        image_bytes: sizes.first().copied().unwrap_or(0),
+        image_bytes: index.final_size(),
     };
     // Package attribution and the findings read the index independently;
     // on 300k files each is a sizable share of the run, so they share the
@@ -206,33 +233,52 @@ pub fn build_report(
     ml::add_findings(&cx, &attribution, &mut found);
     let summary = summarize(&found);
     let suggestions = suggest(&found, &map.steps);
+    let mut layer_infos = layer_infos;
+    if settings.layer_files {
+        add_layer_files(&mut layer_infos, layers, tree);
+    }
+    let image = ImageInfo {
+        source: meta.source.clone(),
+        format: meta.format.name().to_string(),
+        repo_tags: meta.repo_tags.clone(),
+        os: meta.config.os().to_string(),
+        architecture: meta.config.architecture().to_string(),
+        size_bytes: layer_infos.iter().map(|l| l.size_bytes).sum(),
+        final_size_bytes: index.final_size(),
+        compressed_size_bytes: meta.layers.iter().map(|l| l.compressed_size).sum(),
+        layer_count: layers.len(),
+        file_count,
+    };
+    let dive = DiveSection::from(dive_metrics);
+    let budget = budget::evaluate(
+        &budget::Measured {
+            image: &image,
+            layers: &layer_infos,
+            steps: &steps,
+            summary: &summary,
+            dive: &dive,
+        },
+        settings.budgets,
+    );
+    warnings.extend(settings.notes.iter().cloned());
     let report = Report {
         schema_version: SCHEMA_VERSION,
-        image: ImageInfo {
-            source: meta.source.clone(),
-            format: meta.format.name().to_string(),
-            repo_tags: meta.repo_tags.clone(),
-            os: meta.config.os().to_string(),
-            architecture: meta.config.architecture().to_string(),
-            size_bytes: layer_infos.iter().map(|l| l.size_bytes).sum(),
-            final_size_bytes: sizes.first().copied().unwrap_or(0),
-            compressed_size_bytes: meta.layers.iter().map(|l| l.compressed_size).sum(),
-            layer_count: layers.len(),
-            file_count,
-        },
+        image,
         layers: layer_infos,
         steps,
         largest_directories: largest,
-        dive: DiveSection::from(dive_metrics),
+        dive,
         findings: found,
         summary,
         suggestions,
         packages: attribution.section(tree, &map.step_of_layer),
-        budget: budget::BudgetVerdict::default(),
+        budget,
         warnings,
     };
-    // The UI lists a package's files; the report keeps only a summary.
-    (report, attribution)
+    Analysis {
+        report,
+        packages: attribution,
+    }
 }
 
 fn media_type_for(c: Compression) -> String {
@@ -421,14 +467,13 @@ fn step_fixes(fs: &[&findings::Finding]) -> Vec<String> {
     fixes
 }
 
-/// Adds each layer's changed paths (`--json-files`): off by default, since
-/// a 300k-file image would otherwise produce a report of a hundred MB.
-pub fn add_layer_files(report: &mut Report, layers: &[LayerIndex], tree: &MergedTree) {
-    for (i, info) in report.layers.iter_mut().enumerate() {
+/// Adds each layer's changed paths (`--json-files`).
+fn add_layer_files(infos: &mut [LayerInfo], layers: &[LayerIndex], tree: &MergedTree) {
+    for (i, info) in infos.iter_mut().enumerate() {
         let mut files: Vec<report::FileChange> = tree
             .layer_versions(i)
             .iter()
-            .filter(|v| v.change != crate::index::tree::Change::Unchanged)
+            .filter(|v| v.change != ballast_image::index::tree::Change::Unchanged)
             .map(|v| {
                 let e = v.entry_index().map(|x| &layers[i].entries[x]);
                 report::FileChange {
@@ -492,8 +537,8 @@ mod tests {
 
     #[test]
     fn repaired_names_are_reported_once_for_the_image() {
-        use crate::index::layer::{LayerIndex, RepairedPaths};
-        use crate::index::path::Repairs;
+        use ballast_image::index::layer::{LayerIndex, RepairedPaths};
+        use ballast_image::index::path::Repairs;
         let with = |count, absolute, escaped_root| {
             let mut idx = LayerIndex::default();
             idx.repaired_paths = RepairedPaths {

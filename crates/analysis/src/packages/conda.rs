@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::{Manager, RawPackage, join_relative};
-use crate::index::path::split_parent;
+use ballast_image::index::path::split_parent;
 
 #[derive(Deserialize)]
 struct Record {

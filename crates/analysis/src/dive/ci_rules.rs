@@ -244,7 +244,7 @@ pub fn evaluate_ci_rules(rules: &CiRules, metrics: &DiveMetrics) -> Vec<CiVerdic
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::dive::parse_ci_rules;
+    use crate::dive::parse_ci_rules;
 
     fn docker_fixture_metrics() -> DiveMetrics {
         DiveMetrics {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::{Manager, RawPackage};
-use crate::index::path::normalize_into;
+use ballast_image::index::path::normalize_into;
 
 /// Versions of installed packages from the status file, by `name` and by
 /// `name:arch`.
