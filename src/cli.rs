@@ -11,7 +11,6 @@ use clap::{Parser, ValueEnum};
 use crate::budget_flags;
 use ballast::Options;
 use ballast::analyze::budget::Budgets;
-use ballast::analyze::dive;
 use ballast::analyze::rules::{self, RuleSet};
 use ballast::archive::layout::Selection;
 use ballast::archive::{Input, LoadOptions};
@@ -285,7 +284,8 @@ impl Cli {
         };
         let mut notes = Vec::new();
         if let Some(p) = &ci_config {
-            let r = dive::parse_ci_rules(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
+            let r = crate::dive_ci::parse_ci_rules(&read(p)?)
+                .map_err(|e| format!("{}: {e}", p.display()))?;
             // dive reads past a misspelt rule and applies its default instead.
             notes.extend(r.ignored_keys.iter().map(|k| {
                 format!(

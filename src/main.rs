@@ -4,6 +4,7 @@
 
 mod budget_flags;
 mod cli;
+mod dive_ci;
 mod progress;
 
 use std::fs::File;

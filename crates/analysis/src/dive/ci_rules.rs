@@ -1,9 +1,9 @@
 //! dive's `.dive-ci` rules: what they are, how dive's flag strings and
 //! rule values are read, and how dive applies them.
 //!
-//! [`parse_ci_rules`](super::parse_ci_rules) reads the file as dive 0.13.1
-//! does (yaml.v3 into a struct with dive's defaults; see its documentation)
-//! and [`evaluate_ci_rules`] applies dive's strict comparisons. dive exits 1 both
+//! The binary reads the file as dive 0.13.1 does (yaml.v3 into a struct
+//! with dive's defaults) into [`CiRules`], and [`evaluate_ci_rules`]
+//! applies dive's strict comparisons. dive exits 1 both
 //! for a failed rule and for a bad file; keeping [`CiRulesError`] apart from
 //! a failed [`CiVerdict`] lets ballast tell the two apart.
 
@@ -127,7 +127,7 @@ fn is_disabled(value: &str) -> bool {
 /// Differences from Go, both stricter: NaN is refused (dive accepts it and
 /// the rule can then never fail), and hexadecimal floats (`0x1p-1`) are not
 /// understood.
-pub(super) fn parse_ratio(rule: CiRule, value: &str) -> Result<Option<f64>, String> {
+pub fn parse_ratio(rule: CiRule, value: &str) -> Result<Option<f64>, String> {
     if is_disabled(value) {
         return Ok(None);
     }
@@ -147,7 +147,7 @@ pub(super) fn parse_ratio(rule: CiRule, value: &str) -> Result<Option<f64>, Stri
 }
 
 /// dive's size rule: go-humanize's `ParseBytes`, disabling words aside.
-pub(super) fn parse_size(value: &str) -> Result<Option<u64>, String> {
+pub fn parse_size(value: &str) -> Result<Option<u64>, String> {
     if is_disabled(value) {
         return Ok(None);
     }
@@ -244,22 +244,6 @@ pub fn evaluate_ci_rules(rules: &CiRules, metrics: &DiveMetrics) -> Vec<CiVerdic
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dive::parse_ci_rules;
-
-    fn docker_fixture_metrics() -> DiveMetrics {
-        DiveMetrics {
-            efficiency: 0.984_421_213_418_430_9,
-            wasted_bytes: 32025,
-            user_wasted_percent: Some(32025.0 / 66237.0),
-            size_bytes: 1_220_598,
-            inefficient_files: Vec::new(),
-        }
-    }
-
-    fn err_line(text: &str) -> (Option<usize>, String) {
-        let error = parse_ci_rules(text).expect_err("should be refused");
-        (error.line, error.message)
-    }
 
     #[test]
     fn sizes_follow_go_humanize() {
@@ -283,84 +267,5 @@ mod tests {
         for bad in ["", "MB", "-5", "5 XB", "1.2.3MB", " 5", "16EiB", "20 M B"] {
             assert!(parse_bytes(bad).is_err(), "{bad:?} should be refused");
         }
-    }
-
-    #[test]
-    fn ratios_are_checked() {
-        assert_eq!(parse_ratio(CiRule::LowestEfficiency, "1"), Ok(Some(1.0)));
-        assert_eq!(parse_ratio(CiRule::LowestEfficiency, "0"), Ok(Some(0.0)));
-        assert_eq!(parse_ratio(CiRule::LowestEfficiency, ".5"), Ok(Some(0.5)));
-        assert_eq!(parse_ratio(CiRule::LowestEfficiency, "5e-1"), Ok(Some(0.5)));
-        for bad in ["1.01", "-0.1", "95%", "NaN", "inf", "0x1p-1", " 0.5"] {
-            assert!(
-                parse_ratio(CiRule::LowestEfficiency, bad).is_err(),
-                "{bad:?} should be refused"
-            );
-        }
-        let (line, message) = err_line("rules:\n  highestUserWastedPercent: 10\n");
-        assert_eq!(line, Some(2));
-        assert!(message.contains("highestUserWastedPercent"), "{message}");
-        assert!(message.contains("between 0 and 1"), "{message}");
-    }
-
-    #[test]
-    fn verdicts_on_the_docker_fixture_numbers() {
-        let m = docker_fixture_metrics();
-        let rules = parse_ci_rules(
-            "rules:\n  lowestEfficiency: 0.95\n  highestWastedBytes: 20MB\n  highestUserWastedPercent: 0.20\n",
-        )
-        .expect("valid");
-        let verdicts = evaluate_ci_rules(&rules, &m);
-        let summary: Vec<(&str, bool)> =
-            verdicts.iter().map(|v| (v.rule.key(), v.passed)).collect();
-        assert_eq!(
-            summary,
-            [
-                ("highestUserWastedPercent", false),
-                ("highestWastedBytes", true),
-                ("lowestEfficiency", true),
-            ]
-        );
-        assert_eq!(verdicts[1].actual, Some(CiValue::Bytes(32025)));
-        assert_eq!(verdicts[1].limit, CiValue::Bytes(20_000_000));
-        assert_eq!(verdicts[1].limit.to_string(), "20000000");
-    }
-
-    #[test]
-    fn comparisons_are_strict() {
-        let m = docker_fixture_metrics();
-        let at_the_limit = CiRules {
-            lowest_efficiency: Some(m.efficiency),
-            highest_wasted_bytes: Some(m.wasted_bytes),
-            highest_user_wasted_percent: m.user_wasted_percent,
-            ignored_keys: Vec::new(),
-        };
-        assert!(
-            evaluate_ci_rules(&at_the_limit, &m)
-                .iter()
-                .all(|v| v.passed)
-        );
-        let just_over = CiRules {
-            lowest_efficiency: Some(0.985),
-            highest_wasted_bytes: Some(32024),
-            highest_user_wasted_percent: Some(0.48),
-            ignored_keys: Vec::new(),
-        };
-        assert!(evaluate_ci_rules(&just_over, &m).iter().all(|v| !v.passed));
-    }
-
-    #[test]
-    fn disabled_rules_give_no_verdict_and_nan_passes() {
-        let mut m = docker_fixture_metrics();
-        let rules = parse_ci_rules("rules:\n  lowestEfficiency: off\n").expect("valid");
-        let verdicts = evaluate_ci_rules(&rules, &m);
-        assert_eq!(verdicts.len(), 1);
-        assert_eq!(verdicts[0].rule, CiRule::HighestUserWastedPercent);
-        m.user_wasted_percent = None;
-        let verdicts = evaluate_ci_rules(&CiRules::default(), &m);
-        assert!(verdicts.iter().all(|v| v.passed));
-        assert_eq!(verdicts[0].actual, None);
-        m.user_wasted_percent = Some(f64::INFINITY);
-        assert!(!evaluate_ci_rules(&CiRules::default(), &m)[0].passed);
     }
 }

@@ -12,15 +12,14 @@
 //!
 //! - `metrics`: the numbers, with dive's formula, its quirks, the deviations
 //!   from it and the cost of computing it;
-//! - `ci_rules`: the rules, dive's rule values and their evaluation;
-//! - `ci_yaml`: the YAML subset a `.dive-ci` file is read with.
+//! - `ci_rules`: the rules, dive's rule values and their evaluation (the
+//!   binary reads the `.dive-ci` file itself).
 
 mod ci_rules;
-mod ci_yaml;
 mod metrics;
 
 pub use ci_rules::{
-    CiRule, CiRules, CiRulesError, CiValue, CiVerdict, IgnoredKey, evaluate_ci_rules,
+    CiRule, CiRules, CiRulesError, CiValue, CiVerdict, IgnoredKey, evaluate_ci_rules, parse_ratio,
+    parse_size,
 };
-pub use ci_yaml::parse_ci_rules;
 pub use metrics::{DiveEntry, DiveKind, DiveMetrics, InefficientFile, compute};

@@ -1,8 +1,10 @@
-//! The small YAML reader behind [`parse_ci_rules`]: the flat subset dive's
-//! `.dive-ci` files use, read as yaml.v3 reads it into dive's struct, and
-//! anything beyond that subset refused rather than guessed at.
+//! Reads dive's `.dive-ci` file ([`parse_ci_rules`]): the flat YAML subset
+//! dive's files use, read as yaml.v3 reads it into dive's struct, and
+//! anything beyond that subset refused rather than guessed at. What each
+//! rule value means is the analysis's (`dive::CiRule`); reading the file is
+//! a setting's job, so it lives here.
 
-use super::ci_rules::{CiRule, CiRules, CiRulesError, IgnoredKey, parse_ratio, parse_size};
+use ballast::analyze::dive::{CiRule, CiRules, CiRulesError, IgnoredKey, parse_ratio, parse_size};
 
 /// What a `key:` line carries after the colon.
 enum YamlValue {
@@ -558,5 +560,106 @@ mod tests {
         }
         let error = parse_ci_rules("rules:\n  - a\n").expect_err("list");
         assert!(error.to_string().starts_with("line 2: "), "{error}");
+    }
+}
+
+/// dive's rules read from files and applied, end to end.
+#[cfg(test)]
+mod ci_rules_tests {
+    use super::parse_ci_rules;
+    use ballast::analyze::dive::*;
+
+    fn docker_fixture_metrics() -> DiveMetrics {
+        DiveMetrics {
+            efficiency: 0.984_421_213_418_430_9,
+            wasted_bytes: 32025,
+            user_wasted_percent: Some(32025.0 / 66237.0),
+            size_bytes: 1_220_598,
+            inefficient_files: Vec::new(),
+        }
+    }
+
+    fn err_line(text: &str) -> (Option<usize>, String) {
+        let error = parse_ci_rules(text).expect_err("should be refused");
+        (error.line, error.message)
+    }
+
+    #[test]
+    fn ratios_are_checked() {
+        assert_eq!(parse_ratio(CiRule::LowestEfficiency, "1"), Ok(Some(1.0)));
+        assert_eq!(parse_ratio(CiRule::LowestEfficiency, "0"), Ok(Some(0.0)));
+        assert_eq!(parse_ratio(CiRule::LowestEfficiency, ".5"), Ok(Some(0.5)));
+        assert_eq!(parse_ratio(CiRule::LowestEfficiency, "5e-1"), Ok(Some(0.5)));
+        for bad in ["1.01", "-0.1", "95%", "NaN", "inf", "0x1p-1", " 0.5"] {
+            assert!(
+                parse_ratio(CiRule::LowestEfficiency, bad).is_err(),
+                "{bad:?} should be refused"
+            );
+        }
+        let (line, message) = err_line("rules:\n  highestUserWastedPercent: 10\n");
+        assert_eq!(line, Some(2));
+        assert!(message.contains("highestUserWastedPercent"), "{message}");
+        assert!(message.contains("between 0 and 1"), "{message}");
+    }
+
+    #[test]
+    fn verdicts_on_the_docker_fixture_numbers() {
+        let m = docker_fixture_metrics();
+        let rules = parse_ci_rules(
+            "rules:\n  lowestEfficiency: 0.95\n  highestWastedBytes: 20MB\n  highestUserWastedPercent: 0.20\n",
+        )
+        .expect("valid");
+        let verdicts = evaluate_ci_rules(&rules, &m);
+        let summary: Vec<(&str, bool)> =
+            verdicts.iter().map(|v| (v.rule.key(), v.passed)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("highestUserWastedPercent", false),
+                ("highestWastedBytes", true),
+                ("lowestEfficiency", true),
+            ]
+        );
+        assert_eq!(verdicts[1].actual, Some(CiValue::Bytes(32025)));
+        assert_eq!(verdicts[1].limit, CiValue::Bytes(20_000_000));
+        assert_eq!(verdicts[1].limit.to_string(), "20000000");
+    }
+
+    #[test]
+    fn comparisons_are_strict() {
+        let m = docker_fixture_metrics();
+        let at_the_limit = CiRules {
+            lowest_efficiency: Some(m.efficiency),
+            highest_wasted_bytes: Some(m.wasted_bytes),
+            highest_user_wasted_percent: m.user_wasted_percent,
+            ignored_keys: Vec::new(),
+        };
+        assert!(
+            evaluate_ci_rules(&at_the_limit, &m)
+                .iter()
+                .all(|v| v.passed)
+        );
+        let just_over = CiRules {
+            lowest_efficiency: Some(0.985),
+            highest_wasted_bytes: Some(32024),
+            highest_user_wasted_percent: Some(0.48),
+            ignored_keys: Vec::new(),
+        };
+        assert!(evaluate_ci_rules(&just_over, &m).iter().all(|v| !v.passed));
+    }
+
+    #[test]
+    fn disabled_rules_give_no_verdict_and_nan_passes() {
+        let mut m = docker_fixture_metrics();
+        let rules = parse_ci_rules("rules:\n  lowestEfficiency: off\n").expect("valid");
+        let verdicts = evaluate_ci_rules(&rules, &m);
+        assert_eq!(verdicts.len(), 1);
+        assert_eq!(verdicts[0].rule, CiRule::HighestUserWastedPercent);
+        m.user_wasted_percent = None;
+        let verdicts = evaluate_ci_rules(&CiRules::default(), &m);
+        assert!(verdicts.iter().all(|v| v.passed));
+        assert_eq!(verdicts[0].actual, None);
+        m.user_wasted_percent = Some(f64::INFINITY);
+        assert!(!evaluate_ci_rules(&CiRules::default(), &m)[0].passed);
     }
 }
