@@ -10,6 +10,7 @@
 
 pub mod decompress;
 pub mod layout;
+pub mod tar_pax;
 pub mod tar_stream;
 
 use std::collections::HashMap;

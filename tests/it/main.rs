@@ -19,6 +19,7 @@ mod dive_fixtures;
 mod errors;
 mod findings;
 mod formats;
+mod gotar;
 mod hostile;
 mod merge_model;
 #[path = "../common/report_shape.rs"]
