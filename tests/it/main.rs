@@ -20,6 +20,7 @@ mod errors;
 mod findings;
 mod formats;
 mod gotar;
+mod hardlinks;
 mod hostile;
 mod merge_model;
 #[path = "../common/report_shape.rs"]
