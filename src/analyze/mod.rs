@@ -112,6 +112,7 @@ pub fn build_report(
     let map = steps::map_steps(&history, layers.len());
     let diff_ids = meta.config.rootfs().diff_ids();
     let mut warnings = meta.digest_mismatches.clone();
+    warnings.extend(meta.skipped.iter().cloned());
     warnings.extend(map.warnings.iter().cloned());
     if diff_ids.len() != layers.len() {
         warnings.push(format!(

@@ -80,6 +80,8 @@ pub struct ImageMeta {
     /// Blobs whose content does not match their digest, found on the way
     /// (warnings in the report; `--verify` makes them an error).
     pub digest_mismatches: Vec<String>,
+    /// Manifests passed over as not container images.
+    pub skipped: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -323,6 +325,7 @@ fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>)
     }
     ImageMeta {
         digest_mismatches,
+        skipped: r.skipped,
         source: source.to_string(),
         format,
         repo_tags: r.repo_tags,
