@@ -445,6 +445,19 @@ struct Located {
     link: Option<String>,
 }
 
+/// The name an outer-archive member is found by, compared as raw bytes
+/// after cleaning: a member whose name climbs out of the archive
+/// (`../manifest.json`) or is not UTF-8 can match no name a manifest gives
+/// (containerd's import compares `path.Clean`ed names the same way), so it
+/// is passed over rather than repaired into another member's name.
+fn member_name(raw: &[u8]) -> Option<String> {
+    let mut out = Vec::new();
+    if crate::index::path::normalize_into(raw, &mut out).escaped_root {
+        return None;
+    }
+    String::from_utf8(out).ok()
+}
+
 struct SeekableTar {
     path: PathBuf,
     entries: HashMap<String, Located>,
@@ -462,7 +475,9 @@ impl SeekableTar {
                 Err(e) => return Err(tar_problem(e, !seen_any)),
             };
             seen_any = true;
-            let name = layout::normalize_name(&String::from_utf8_lossy(h.path));
+            let Some(name) = member_name(h.path) else {
+                continue;
+            };
             if h.data_offset.saturating_add(h.size) > len {
                 return Err(Problem::Archive(format!(
                     "archive is truncated: {name} needs {} bytes, {} remain",
@@ -570,8 +585,25 @@ impl MetaFiles for DirContainer {
                 "{name} is {size} bytes, too large for metadata"
             )));
         }
+        // The size a file reports can be a lie (files under /proc report
+        // 0), so the cap counts the bytes actually read.
+        // Whole 64 KiB reads: some special files refuse odd-sized ones.
         let mut v = Vec::new();
-        r.read_to_end(&mut v).map_err(Problem::Io)?;
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            let n = match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Problem::Io(e)),
+            };
+            v.extend_from_slice(&buf[..n]);
+            if v.len() as u64 > META_LIMIT {
+                return Err(Problem::Archive(format!(
+                    "{name} is over {META_LIMIT} bytes, too large for metadata"
+                )));
+            }
+        }
         Ok(v)
     }
 }
@@ -582,6 +614,13 @@ impl RandomAccess for DirContainer {
             what: "the manifest".into(),
             name: name.to_string(),
         })?;
+        // A blob that is a device or a FIFO (a symlink to /dev/zero, say)
+        // would never end, or block opening.
+        if std::fs::metadata(&p).is_ok_and(|m| !m.is_file()) {
+            return Err(Problem::Archive(format!(
+                "{name} is not a regular file (a device, FIFO or directory)"
+            )));
+        }
         let f = File::open(&p).map_err(|_| Problem::MissingBlob {
             what: "the manifest".into(),
             name: name.to_string(),
@@ -683,7 +722,9 @@ where
             Err(e) => return Err(err(tar_problem(e, !seen_any))),
         };
         seen_any = true;
-        let name = layout::normalize_name(&String::from_utf8_lossy(h.path));
+        let Some(name) = member_name(h.path) else {
+            continue;
+        };
         if h.flag.is_symlink() || h.flag.is_hardlink() {
             let target = String::from_utf8_lossy(h.link);
             let target = if h.flag.is_symlink() {
