@@ -93,11 +93,16 @@ pub fn resolve(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
     }
 }
 
+/// Parses JSON as Go's `encoding/json` does for the runtime: a key given
+/// twice keeps its last value (serde's derived structs would refuse it), so
+/// the document goes through a map first.
 fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T, Problem> {
-    serde_json::from_slice(bytes).map_err(|e| Problem::BadJson {
+    let bad = |e: serde_json::Error| Problem::BadJson {
         what: what.to_string(),
         detail: e.to_string(),
-    })
+    };
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(bad)?;
+    T::deserialize(value).map_err(bad)
 }
 
 fn read_config(
@@ -105,6 +110,8 @@ fn read_config(
     name: &str,
     owner: &str,
 ) -> Result<(ImageConfiguration, Option<String>), Problem> {
+    // `./x.json` names the member `x.json`, as a runtime's path cleaning has it.
+    let name = &normalize_name(name);
     if !files.exists(name) {
         return Err(Problem::MissingBlob {
             what: format!("{owner} config"),
@@ -528,7 +535,7 @@ fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
             .exists(&name)
             .then(|| files.read(&name).ok())
             .flatten()
-            .and_then(|b| serde_json::from_slice::<ImageManifest>(&b).ok())
+            .and_then(|b| parse_json::<ImageManifest>(&b, "manifest").ok())
         else {
             return true; // unreadable: an error only if it is chosen
         };
@@ -813,6 +820,16 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn duplicate_json_keys_keep_the_last_value_as_go_does() {
+        let c: ImageConfiguration = parse_json(
+            br#"{"architecture":"arm64","os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[]}}"#,
+            "config",
+        )
+        .unwrap();
+        assert_eq!(c.architecture().to_string(), "amd64");
     }
 
     #[test]

@@ -251,7 +251,13 @@ where
                 let &slot = order.get(next.fetch_add(1, Ordering::Relaxed))?;
                 let r = (|| {
                     let (raw, _) = c.open(&unique[slot])?;
-                    index_blob(raw, opts.progress.as_ref(), opts.verify, index)
+                    index_blob(
+                        raw,
+                        opts.progress.as_ref(),
+                        opts.verify,
+                        &unique[slot],
+                        index,
+                    )
                 })();
                 if let Some(p) = &opts.progress {
                     p.layers_done.fetch_add(1, Ordering::Relaxed);
@@ -339,20 +345,31 @@ fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>)
 /// anyway (the diff_id): [`BlobDigest::skip`] stops the second hash, and
 /// the report compares that diff_id with the manifest's digest instead.
 #[derive(Clone)]
-struct BlobDigest(Arc<std::sync::Mutex<Option<sha2::Sha256>>>);
+struct BlobDigest(Arc<std::sync::Mutex<Option<BlobHasher>>>);
+
+/// OCI blobs are named by sha256 or sha512.
+enum BlobHasher {
+    Sha256(sha2::Sha256),
+    Sha512(sha2::Sha512),
+}
 
 impl BlobDigest {
-    /// `raw`, hashed on the way through when verifying.
+    /// `raw`, hashed on the way through when verifying, with the algorithm
+    /// the blob's name (`blobs/ALG/HEX`) gives.
     fn tap<'a>(
         raw: Box<dyn Read + Send + 'a>,
         verify: bool,
+        name: &str,
     ) -> (Box<dyn Read + Send + 'a>, Option<BlobDigest>) {
         if !verify {
             return (raw, None);
         }
-        let digest = BlobDigest(Arc::new(std::sync::Mutex::new(Some(
-            <sha2::Sha256 as sha2::Digest>::new(),
-        ))));
+        let hasher = if name.starts_with("blobs/sha512/") {
+            BlobHasher::Sha512(<sha2::Sha512 as sha2::Digest>::new())
+        } else {
+            BlobHasher::Sha256(<sha2::Sha256 as sha2::Digest>::new())
+        };
+        let digest = BlobDigest(Arc::new(std::sync::Mutex::new(Some(hasher))));
         let tapped = DigestTap {
             inner: raw,
             digest: digest.clone(),
@@ -360,10 +377,12 @@ impl BlobDigest {
         (Box::new(tapped), Some(digest))
     }
 
-    /// Called once the compression is known.
+    /// Called once the compression is known. An uncompressed sha256 blob
+    /// is its layer's diff_id, hashed by the indexer anyway.
     fn sniffed(&self, comp: Compression) {
         if comp == Compression::None
             && let Ok(mut h) = self.0.lock()
+            && matches!(*h, Some(BlobHasher::Sha256(_)))
         {
             *h = None;
         }
@@ -371,10 +390,16 @@ impl BlobDigest {
 
     fn finish(&self) -> Option<String> {
         let h = self.0.lock().ok()?.take()?;
-        Some(format!(
-            "sha256:{}",
-            crate::index::layer::hex(&sha2::Digest::finalize(h))
-        ))
+        Some(match h {
+            BlobHasher::Sha256(h) => format!(
+                "sha256:{}",
+                crate::index::layer::hex(&sha2::Digest::finalize(h))
+            ),
+            BlobHasher::Sha512(h) => format!(
+                "sha512:{}",
+                crate::index::layer::hex(&sha2::Digest::finalize(h))
+            ),
+        })
     }
 }
 
@@ -389,7 +414,10 @@ impl<R: Read> Read for DigestTap<R> {
         if let Ok(mut h) = self.digest.0.lock()
             && let Some(h) = h.as_mut()
         {
-            sha2::Digest::update(h, &buf[..n]);
+            match h {
+                BlobHasher::Sha256(h) => sha2::Digest::update(h, &buf[..n]),
+                BlobHasher::Sha512(h) => sha2::Digest::update(h, &buf[..n]),
+            }
         }
         Ok(n)
     }
@@ -402,6 +430,7 @@ fn index_blob<T, E, F>(
     raw: Box<dyn Read + Send + '_>,
     progress: Option<&Arc<LoadProgress>>,
     verify: bool,
+    name: &str,
     index: &F,
 ) -> IndexedBlob<T>
 where
@@ -414,7 +443,7 @@ where
             p.bytes_done.fetch_add(n, Ordering::Relaxed);
         }) as Box<dyn FnMut(u64) + Send>
     });
-    let (raw, blob_digest) = BlobDigest::tap(raw, verify);
+    let (raw, blob_digest) = BlobDigest::tap(raw, verify, name);
     let counted = Counting::new(raw, on_read);
     let (mut stream, comp) = decompress::decoder(counted).map_err(Problem::Io)?;
     if let Some(d) = &blob_digest {
@@ -782,7 +811,7 @@ where
         let body = io::Cursor::new(head)
             .take(got as u64)
             .chain(EntryData { tar: &mut tar });
-        let (body, blob_digest) = BlobDigest::tap(Box::new(body), opts.verify);
+        let (body, blob_digest) = BlobDigest::tap(Box::new(body), opts.verify, &name);
         let result = decompress::decoder(body)
             .map_err(|e| e.to_string())
             .and_then(|(mut stream, comp)| {

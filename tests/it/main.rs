@@ -23,6 +23,7 @@ mod gotar;
 mod hardlinks;
 mod hostile;
 mod merge_model;
+mod more_formats;
 mod outer_names;
 #[path = "../common/report_shape.rs"]
 mod report_shape;
