@@ -15,6 +15,8 @@
 //!
 //! Exits 1 when the median navigation keypress takes 16 ms or more.
 
+#![allow(clippy::unwrap_used)] // a test may panic on what it did not expect
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -14,6 +14,8 @@
 //!   message, when absent, unless `BALLAST_REQUIRE_SAMPLES` is set.
 //! - `clean.*.tar` and `ml-mistakes.*.tar`: the ML findings stay silent.
 
+#![allow(clippy::unwrap_used)] // a test may panic on what it did not expect
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -4,6 +4,8 @@
 //! degenerate areas, hostile images, the loading screen, and (when tmux is
 //! installed) the real binary in a real terminal.
 
+#![allow(clippy::unwrap_used)] // a test may panic on what it did not expect
+
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

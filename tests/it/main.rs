@@ -14,6 +14,8 @@
 //!   hangs, correct trees; big cases behind `BALLAST_BIG_TESTS=1`.
 //! - `report_shape` (shared with `tests/packages.rs`) and `util`: helpers.
 
+#![allow(clippy::unwrap_used)] // a test may panic on what it did not expect
+
 mod architecture;
 mod budgets;
 mod contract;
@@ -21,8 +23,12 @@ mod dive_fixtures;
 mod errors;
 mod findings;
 mod formats;
+mod gotar;
+mod hardlinks;
 mod hostile;
 mod merge_model;
+mod more_formats;
+mod outer_names;
 #[path = "../common/report_shape.rs"]
 mod report_shape;
 mod util;

@@ -203,6 +203,15 @@ fn superseded(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(size) = file_size(cx, older) else {
             continue;
         };
+        // A hard link in the final image still names this inode: the
+        // container sees these bytes, so they are not waste.
+        let last = cx.layers.len().saturating_sub(1);
+        if cx
+            .tree
+            .held_by_link(older.layer as usize, older.entry as usize, last)
+        {
+            continue;
+        }
         // The version that replaced this one is the one whose `prev` it is;
         // versions are pushed in layer order, so scan the node's history.
         let Some(newer) = cx

@@ -66,6 +66,9 @@ pub struct Resolved {
     pub repo_tags: Vec<String>,
     pub config: ImageConfiguration,
     pub layers: Vec<LayerRef>,
+    /// Manifests passed over because they are not container images
+    /// (signatures, attestations, artifacts), for the report's warnings.
+    pub skipped: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -90,11 +93,16 @@ pub fn resolve(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
     }
 }
 
+/// Parses JSON as Go's `encoding/json` does for the runtime: a key given
+/// twice keeps its last value (serde's derived structs would refuse it), so
+/// the document goes through a map first.
 fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T, Problem> {
-    serde_json::from_slice(bytes).map_err(|e| Problem::BadJson {
+    let bad = |e: serde_json::Error| Problem::BadJson {
         what: what.to_string(),
         detail: e.to_string(),
-    })
+    };
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(bad)?;
+    T::deserialize(value).map_err(bad)
 }
 
 fn read_config(
@@ -102,10 +110,12 @@ fn read_config(
     name: &str,
     owner: &str,
 ) -> Result<(ImageConfiguration, Option<String>), Problem> {
+    // `./x.json` names the member `x.json`, as a runtime's path cleaning has it.
+    let name = &normalize_name(name);
     if !files.exists(name) {
         return Err(Problem::MissingBlob {
             what: format!("{owner} config"),
-            name: name.to_string(),
+            name: name.clone(),
         });
     }
     let bytes = files.read(name)?;
@@ -117,21 +127,71 @@ fn read_config(
 /// legacy `HEX.json`, kaniko's `sha256:HEX`): checking costs nothing, so a
 /// mismatch is always reported (and fails `--verify`).
 fn digest_mismatch(name: &str, bytes: &[u8]) -> Option<String> {
+    let hex = config_hex(name)?;
+    let have = crate::index::layer::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes));
+    (have != hex.to_ascii_lowercase()).then(|| {
+        format!("{name}: blob digest sha256:{have} does not match the name it is stored under")
+    })
+}
+
+/// The sha256 a config or manifest blob's name carries (`blobs/sha256/HEX`,
+/// legacy `HEX.json`, kaniko's `sha256:HEX`).
+fn config_hex(name: &str) -> Option<&str> {
     let base = name.rsplit('/').next().unwrap_or(name);
     let hex = if name.starts_with("blobs/sha256/") {
         base
     } else {
         base.strip_prefix("sha256:")
-            .or_else(|| base.strip_suffix(".json"))
-            .unwrap_or("")
+            .or_else(|| base.strip_suffix(".json"))?
     };
-    if !is_hex64(hex) {
-        return None;
+    is_hex64(hex).then_some(hex)
+}
+
+/// `--image sha256:HEX` picks an image by digest (the manifest's in an OCI
+/// layout, the config's, i.e. the image ID, in a docker archive), as
+/// ballast lists unnamed images; twelve hex digits are enough.
+fn digest_matches(want: &str, digest: &str) -> bool {
+    let Some(hex) = want.strip_prefix("sha256:") else {
+        return false;
+    };
+    hex.len() >= 12
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        && digest.starts_with(&want.to_ascii_lowercase())
+}
+
+/// Layer media types a runtime unpacks as tar.
+const TAR_LAYER_TYPES: &[&str] = &[
+    "application/vnd.oci.image.layer.v1.tar",
+    "application/vnd.oci.image.layer.v1.tar+gzip",
+    "application/vnd.oci.image.layer.v1.tar+zstd",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+    "application/vnd.docker.image.rootfs.diff.tar",
+    "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+];
+
+const IMAGE_CONFIG_TYPES: &[&str] = &[
+    "application/vnd.oci.image.config.v1+json",
+    "application/vnd.docker.container.image.v1+json",
+];
+
+/// Why a manifest is not a container image (a signature, attestation,
+/// SBOM, Helm chart or other OCI artifact), or `None` when it is one.
+pub fn not_an_image(m: &ImageManifest) -> Option<String> {
+    let config = m.config().media_type().to_string();
+    if !IMAGE_CONFIG_TYPES.contains(&config.as_str()) {
+        return Some(format!("its config is {config}"));
     }
-    let have = crate::index::layer::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes));
-    (have != hex.to_ascii_lowercase()).then(|| {
-        format!("{name}: blob digest sha256:{have} does not match the name it is stored under")
-    })
+    if let Some(a) = m.artifact_type() {
+        return Some(format!("an artifact of type {a}"));
+    }
+    m.layers()
+        .iter()
+        .map(|l| l.media_type().to_string())
+        .find(|t| !TAR_LAYER_TYPES.contains(&t.as_str()))
+        .map(|t| format!("its layers are {t}, not tar"))
 }
 
 fn platform_of(c: &ImageConfiguration) -> String {
@@ -195,6 +255,8 @@ fn resolve_docker(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Pr
                 .iter()
                 .flatten()
                 .any(|t| image_matches(want, t))
+                || config_hex(&entries[i].config)
+                    .is_some_and(|hex| digest_matches(want, &format!("sha256:{hex}")))
         });
         if candidates.is_empty() {
             return Err(Problem::NoMatch {
@@ -210,17 +272,21 @@ fn resolve_docker(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Pr
     let mut configs = HashMap::new();
     if let Some(want) = &sel.platform {
         let mut kept = Vec::new();
+        let mut available = Vec::new();
         for &i in &candidates {
             let c = read_config(files, &entries[i].config, "manifest.json")?;
-            if platform_matches(want, &platform_of(&c.0)) {
+            let have = platform_of(&c.0);
+            if platform_matches(want, &have) {
                 kept.push(i);
                 configs.insert(i, c);
+            } else {
+                available.push(format!("{} ({have})", label(i, &entries[i])));
             }
         }
         if kept.is_empty() {
             return Err(Problem::NoMatch {
                 what: format!("--platform {want}"),
-                choices: candidates.iter().map(|&i| label(i, &entries[i])).collect(),
+                choices: available,
             });
         }
         candidates = kept;
@@ -253,6 +319,7 @@ fn resolve_docker(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Pr
         repo_tags: entry.repo_tags.clone().unwrap_or_default(),
         config,
         layers,
+        skipped: Vec::new(),
     })
 }
 
@@ -316,7 +383,7 @@ struct IndexWalk<'a> {
 impl IndexWalk<'_> {
     fn manifests(&mut self, owner: &str, listed: &[Descriptor]) -> Result<Vec<Candidate>, Problem> {
         let mut out: Vec<Candidate> = Vec::new();
-        let mut slot: HashMap<(String, Option<String>), usize> = HashMap::new();
+        let mut slot: HashMap<String, usize> = HashMap::new();
         for d in listed {
             let mut names = Vec::new();
             if let Some(ann) = d.annotations() {
@@ -363,7 +430,9 @@ impl IndexWalk<'_> {
                         "image indexes list more than {CANDIDATE_LIMIT} manifests"
                     ))
                 })?;
-                let key = (c.manifest.digest().to_string(), c.platform.clone());
+                // One manifest listed twice (with and without a platform)
+                // is one image.
+                let key = c.manifest.digest().to_string();
                 let i = *slot.entry(key).or_insert_with(|| {
                     out.push(Candidate {
                         names: Vec::new(),
@@ -371,6 +440,9 @@ impl IndexWalk<'_> {
                     });
                     out.len() - 1
                 });
+                if out[i].platform.is_none() {
+                    out[i].platform.clone_from(&c.platform);
+                }
                 // The outer descriptor's names come first, as they did when
                 // the walk was a plain descent.
                 for n in names.iter().chain(&c.names) {
@@ -443,7 +515,10 @@ fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
     };
     if let Some(want) = &sel.image {
         let all: Vec<String> = candidates.iter().map(label).collect();
-        candidates.retain(|c| c.names.iter().any(|n| image_matches(want, n) || n == want));
+        candidates.retain(|c| {
+            c.names.iter().any(|n| image_matches(want, n) || n == want)
+                || digest_matches(want, c.manifest.digest().as_ref())
+        });
         if candidates.is_empty() {
             return Err(Problem::NoMatch {
                 what: format!("--image {want}"),
@@ -451,12 +526,51 @@ fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
             });
         }
     }
+    // Signatures, attestations and other artifacts are not images.
+    let mut skipped = Vec::new();
+    let mut manifests: HashMap<String, ImageManifest> = HashMap::new();
+    candidates.retain(|c| {
+        let name = blob_name(&c.manifest);
+        let Some(m) = files
+            .exists(&name)
+            .then(|| files.read(&name).ok())
+            .flatten()
+            .and_then(|b| parse_json::<ImageManifest>(&b, "manifest").ok())
+        else {
+            return true; // unreadable: an error only if it is chosen
+        };
+        if let Some(why) = not_an_image(&m) {
+            skipped.push(format!(
+                "skipped {} ({why}): not a container image",
+                label(c)
+            ));
+            return false;
+        }
+        manifests.insert(name, m);
+        true
+    });
+    if candidates.is_empty() {
+        return Err(Problem::NotAnImage(format!(
+            "index.json lists no container image ({})",
+            skipped.join("; ")
+        )));
+    }
     if let Some(want) = &sel.platform {
+        // A descriptor without a platform: the image's config says.
+        for c in &mut candidates {
+            if c.platform.is_none()
+                && let Some(m) = manifests.get(&blob_name(&c.manifest))
+                && let Ok((config, _)) =
+                    read_config(files, &blob_name(m.config()), "image manifest")
+            {
+                c.platform = Some(platform_of(&config));
+            }
+        }
         let all: Vec<String> = candidates.iter().map(label).collect();
         candidates.retain(|c| {
             c.platform
                 .as_deref()
-                .is_none_or(|p| platform_matches(want, p))
+                .is_some_and(|p| platform_matches(want, p))
         });
         if candidates.is_empty() {
             return Err(Problem::NoMatch {
@@ -510,6 +624,7 @@ fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
         repo_tags: chosen.names,
         config,
         layers,
+        skipped,
     })
 }
 
@@ -543,6 +658,178 @@ mod tests {
             Some(format!("sha256:{hex}"))
         );
         assert_eq!(digest_from_name("abc/layer.tar"), None);
+    }
+
+    /// An in-memory archive: name → bytes.
+    struct Mem(HashMap<String, Vec<u8>>);
+    impl MetaFiles for Mem {
+        fn exists(&self, name: &str) -> bool {
+            self.0.contains_key(name)
+        }
+        fn read(&self, name: &str) -> Result<Vec<u8>, Problem> {
+            Ok(self.0[name].clone())
+        }
+    }
+
+    fn sha(bytes: &[u8]) -> String {
+        crate::index::layer::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes))
+    }
+
+    impl Mem {
+        fn blob(&mut self, bytes: Vec<u8>) -> String {
+            let hex = sha(&bytes);
+            self.0.insert(format!("blobs/sha256/{hex}"), bytes);
+            format!("sha256:{hex}")
+        }
+        /// A manifest: (digest, size).
+        fn manifest(&mut self, config_type: &str, layer_type: &str, arch: &str) -> (String, usize) {
+            let config = format!(
+                r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}}}}"#
+            )
+            .into_bytes();
+            let clen = config.len();
+            let cd = self.blob(config);
+            let layer = self.blob(b"layer".to_vec());
+            let m = format!(
+                r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"{config_type}","digest":"{cd}","size":{clen}}},"layers":[{{"mediaType":"{layer_type}","digest":"{layer}","size":5}}]}}"#
+            )
+            .into_bytes();
+            let len = m.len();
+            (self.blob(m), len)
+        }
+        fn index(&mut self, entries: &[(&(String, usize), Option<&str>)]) {
+            let list: Vec<String> = entries
+                .iter()
+                .map(|((d, n), p)| {
+                    let platform = p.map_or(String::new(), |p| {
+                        format!(r#","platform":{{"os":"linux","architecture":"{p}"}}"#)
+                    });
+                    format!(
+                        r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{d}","size":{n}{platform}}}"#
+                    )
+                })
+                .collect();
+            let index = format!(r#"{{"schemaVersion":2,"manifests":[{}]}}"#, list.join(","));
+            self.0.insert("index.json".into(), index.into_bytes());
+        }
+    }
+
+    const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+    const TGZ: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+
+    fn sel(image: Option<&str>, platform: Option<&str>) -> Selection {
+        Selection {
+            image: image.map(str::to_string),
+            platform: platform.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn signatures_and_artifacts_are_skipped_with_a_warning() {
+        let mut m = Mem(HashMap::new());
+        let image = m.manifest(OCI_CONFIG, TGZ, "amd64");
+        let sig = m.manifest(
+            OCI_CONFIG,
+            "application/vnd.dev.cosign.simplesigning.v1+json",
+            "amd64",
+        );
+        let helm = m.manifest(
+            "application/vnd.cncf.helm.config.v1+json",
+            "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+            "amd64",
+        );
+        m.index(&[(&image, Some("amd64")), (&sig, None), (&helm, None)]);
+        for platform in [None, Some("linux/amd64")] {
+            let r = resolve(&m, &sel(None, platform)).unwrap();
+            assert_eq!(r.layers.len(), 1);
+            assert_eq!(r.skipped.len(), 2, "{:?}", r.skipped);
+            assert!(r.skipped[0].contains("simplesigning"), "{:?}", r.skipped);
+            assert!(r.skipped[1].contains("helm.config"), "{:?}", r.skipped);
+        }
+        // Nothing but artifacts: refused, naming what they are.
+        m.index(&[(&helm, None)]);
+        let err = resolve(&m, &sel(None, None)).unwrap_err().to_string();
+        assert!(
+            err.contains("no container image") && err.contains("helm"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_same_manifest_listed_twice_is_one_image() {
+        let mut m = Mem(HashMap::new());
+        let image = m.manifest(OCI_CONFIG, TGZ, "arm64");
+        m.index(&[(&image, None), (&image, Some("arm64"))]);
+        assert!(resolve(&m, &sel(None, None)).is_ok());
+        assert!(resolve(&m, &sel(None, Some("linux/arm64"))).is_ok());
+    }
+
+    #[test]
+    fn unnamed_images_are_picked_by_digest() {
+        let mut m = Mem(HashMap::new());
+        let a = m.manifest(OCI_CONFIG, TGZ, "amd64");
+        let b = m.manifest(OCI_CONFIG, TGZ, "arm64");
+        m.index(&[(&a, None), (&b, None)]);
+        assert!(matches!(
+            resolve(&m, &sel(None, None)),
+            Err(Problem::Ambiguous { .. })
+        ));
+        let r = resolve(&m, &sel(Some(&b.0[..19]), None)).unwrap();
+        assert_eq!(r.config.architecture().to_string(), "arm64");
+        assert!(resolve(&m, &sel(Some(&b.0), None)).is_ok());
+        assert!(resolve(&m, &sel(Some("sha256:0000000000000"), None)).is_err());
+    }
+
+    #[test]
+    fn platforms_come_from_the_config_and_a_miss_lists_them() {
+        let mut m = Mem(HashMap::new());
+        let a = m.manifest(OCI_CONFIG, TGZ, "amd64");
+        let b = m.manifest(OCI_CONFIG, TGZ, "arm64");
+        m.index(&[(&a, None), (&b, None)]);
+        let r = resolve(&m, &sel(None, Some("linux/arm64"))).unwrap();
+        assert_eq!(r.config.architecture().to_string(), "arm64");
+        m.index(&[(&a, None)]);
+        match resolve(&m, &sel(None, Some("windows/s390x"))) {
+            Err(Problem::NoMatch { choices, .. }) => {
+                assert!(choices[0].contains("linux/amd64"), "{choices:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn docker_archives_match_image_ids_and_list_platforms_on_a_miss() {
+        let mut m = Mem(HashMap::new());
+        let config =
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let hex = sha(config);
+        m.0.insert(format!("{hex}.json"), config.to_vec());
+        m.0.insert(
+            "manifest.json".into(),
+            format!(r#"[{{"Config":"{hex}.json","RepoTags":null,"Layers":[]}},{{"Config":"{hex}.json","RepoTags":["x:1"],"Layers":[]}}]"#)
+                .into_bytes(),
+        );
+        let r = resolve(&m, &sel(Some(&format!("sha256:{}", &hex[..12])), None));
+        assert!(
+            matches!(r, Err(Problem::Ambiguous { .. })),
+            "both entries share the id"
+        );
+        match resolve(&m, &sel(Some("x:1"), Some("windows/s390x"))) {
+            Err(Problem::NoMatch { choices, .. }) => {
+                assert_eq!(choices, vec!["x:1 (linux/amd64)".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn duplicate_json_keys_keep_the_last_value_as_go_does() {
+        let c: ImageConfiguration = parse_json(
+            br#"{"architecture":"arm64","os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[]}}"#,
+            "config",
+        )
+        .unwrap();
+        assert_eq!(c.architecture().to_string(), "amd64");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod decompress;
 pub mod layout;
+pub mod tar_pax;
 pub mod tar_stream;
 
 use std::collections::HashMap;
@@ -79,6 +80,8 @@ pub struct ImageMeta {
     /// Blobs whose content does not match their digest, found on the way
     /// (warnings in the report; `--verify` makes them an error).
     pub digest_mismatches: Vec<String>,
+    /// Manifests passed over as not container images.
+    pub skipped: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -248,7 +251,13 @@ where
                 let &slot = order.get(next.fetch_add(1, Ordering::Relaxed))?;
                 let r = (|| {
                     let (raw, _) = c.open(&unique[slot])?;
-                    index_blob(raw, opts.progress.as_ref(), opts.verify, index)
+                    index_blob(
+                        raw,
+                        opts.progress.as_ref(),
+                        opts.verify,
+                        &unique[slot],
+                        index,
+                    )
                 })();
                 if let Some(p) = &opts.progress {
                     p.layers_done.fetch_add(1, Ordering::Relaxed);
@@ -322,6 +331,7 @@ fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>)
     }
     ImageMeta {
         digest_mismatches,
+        skipped: r.skipped,
         source: source.to_string(),
         format,
         repo_tags: r.repo_tags,
@@ -335,20 +345,31 @@ fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>)
 /// anyway (the diff_id): [`BlobDigest::skip`] stops the second hash, and
 /// the report compares that diff_id with the manifest's digest instead.
 #[derive(Clone)]
-struct BlobDigest(Arc<std::sync::Mutex<Option<sha2::Sha256>>>);
+struct BlobDigest(Arc<std::sync::Mutex<Option<BlobHasher>>>);
+
+/// OCI blobs are named by sha256 or sha512.
+enum BlobHasher {
+    Sha256(sha2::Sha256),
+    Sha512(sha2::Sha512),
+}
 
 impl BlobDigest {
-    /// `raw`, hashed on the way through when verifying.
+    /// `raw`, hashed on the way through when verifying, with the algorithm
+    /// the blob's name (`blobs/ALG/HEX`) gives.
     fn tap<'a>(
         raw: Box<dyn Read + Send + 'a>,
         verify: bool,
+        name: &str,
     ) -> (Box<dyn Read + Send + 'a>, Option<BlobDigest>) {
         if !verify {
             return (raw, None);
         }
-        let digest = BlobDigest(Arc::new(std::sync::Mutex::new(Some(
-            <sha2::Sha256 as sha2::Digest>::new(),
-        ))));
+        let hasher = if name.starts_with("blobs/sha512/") {
+            BlobHasher::Sha512(<sha2::Sha512 as sha2::Digest>::new())
+        } else {
+            BlobHasher::Sha256(<sha2::Sha256 as sha2::Digest>::new())
+        };
+        let digest = BlobDigest(Arc::new(std::sync::Mutex::new(Some(hasher))));
         let tapped = DigestTap {
             inner: raw,
             digest: digest.clone(),
@@ -356,10 +377,12 @@ impl BlobDigest {
         (Box::new(tapped), Some(digest))
     }
 
-    /// Called once the compression is known.
+    /// Called once the compression is known. An uncompressed sha256 blob
+    /// is its layer's diff_id, hashed by the indexer anyway.
     fn sniffed(&self, comp: Compression) {
         if comp == Compression::None
             && let Ok(mut h) = self.0.lock()
+            && matches!(*h, Some(BlobHasher::Sha256(_)))
         {
             *h = None;
         }
@@ -367,10 +390,16 @@ impl BlobDigest {
 
     fn finish(&self) -> Option<String> {
         let h = self.0.lock().ok()?.take()?;
-        Some(format!(
-            "sha256:{}",
-            crate::index::layer::hex(&sha2::Digest::finalize(h))
-        ))
+        Some(match h {
+            BlobHasher::Sha256(h) => format!(
+                "sha256:{}",
+                crate::index::layer::hex(&sha2::Digest::finalize(h))
+            ),
+            BlobHasher::Sha512(h) => format!(
+                "sha512:{}",
+                crate::index::layer::hex(&sha2::Digest::finalize(h))
+            ),
+        })
     }
 }
 
@@ -385,7 +414,10 @@ impl<R: Read> Read for DigestTap<R> {
         if let Ok(mut h) = self.digest.0.lock()
             && let Some(h) = h.as_mut()
         {
-            sha2::Digest::update(h, &buf[..n]);
+            match h {
+                BlobHasher::Sha256(h) => sha2::Digest::update(h, &buf[..n]),
+                BlobHasher::Sha512(h) => sha2::Digest::update(h, &buf[..n]),
+            }
         }
         Ok(n)
     }
@@ -398,6 +430,7 @@ fn index_blob<T, E, F>(
     raw: Box<dyn Read + Send + '_>,
     progress: Option<&Arc<LoadProgress>>,
     verify: bool,
+    name: &str,
     index: &F,
 ) -> IndexedBlob<T>
 where
@@ -410,7 +443,7 @@ where
             p.bytes_done.fetch_add(n, Ordering::Relaxed);
         }) as Box<dyn FnMut(u64) + Send>
     });
-    let (raw, blob_digest) = BlobDigest::tap(raw, verify);
+    let (raw, blob_digest) = BlobDigest::tap(raw, verify, name);
     let counted = Counting::new(raw, on_read);
     let (mut stream, comp) = decompress::decoder(counted).map_err(Problem::Io)?;
     if let Some(d) = &blob_digest {
@@ -441,6 +474,19 @@ struct Located {
     link: Option<String>,
 }
 
+/// The name an outer-archive member is found by, compared as raw bytes
+/// after cleaning: a member whose name climbs out of the archive
+/// (`../manifest.json`) or is not UTF-8 can match no name a manifest gives
+/// (containerd's import compares `path.Clean`ed names the same way), so it
+/// is passed over rather than repaired into another member's name.
+fn member_name(raw: &[u8]) -> Option<String> {
+    let mut out = Vec::new();
+    if crate::index::path::normalize_into(raw, &mut out).escaped_root {
+        return None;
+    }
+    String::from_utf8(out).ok()
+}
+
 struct SeekableTar {
     path: PathBuf,
     entries: HashMap<String, Located>,
@@ -458,7 +504,9 @@ impl SeekableTar {
                 Err(e) => return Err(tar_problem(e, !seen_any)),
             };
             seen_any = true;
-            let name = layout::normalize_name(&String::from_utf8_lossy(h.path));
+            let Some(name) = member_name(h.path) else {
+                continue;
+            };
             if h.data_offset.saturating_add(h.size) > len {
                 return Err(Problem::Archive(format!(
                     "archive is truncated: {name} needs {} bytes, {} remain",
@@ -566,8 +614,25 @@ impl MetaFiles for DirContainer {
                 "{name} is {size} bytes, too large for metadata"
             )));
         }
+        // The size a file reports can be a lie (files under /proc report
+        // 0), so the cap counts the bytes actually read.
+        // Whole 64 KiB reads: some special files refuse odd-sized ones.
         let mut v = Vec::new();
-        r.read_to_end(&mut v).map_err(Problem::Io)?;
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            let n = match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Problem::Io(e)),
+            };
+            v.extend_from_slice(&buf[..n]);
+            if v.len() as u64 > META_LIMIT {
+                return Err(Problem::Archive(format!(
+                    "{name} is over {META_LIMIT} bytes, too large for metadata"
+                )));
+            }
+        }
         Ok(v)
     }
 }
@@ -578,6 +643,13 @@ impl RandomAccess for DirContainer {
             what: "the manifest".into(),
             name: name.to_string(),
         })?;
+        // A blob that is a device or a FIFO (a symlink to /dev/zero, say)
+        // would never end, or block opening.
+        if std::fs::metadata(&p).is_ok_and(|m| !m.is_file()) {
+            return Err(Problem::Archive(format!(
+                "{name} is not a regular file (a device, FIFO or directory)"
+            )));
+        }
         let f = File::open(&p).map_err(|_| Problem::MissingBlob {
             what: "the manifest".into(),
             name: name.to_string(),
@@ -679,7 +751,9 @@ where
             Err(e) => return Err(err(tar_problem(e, !seen_any))),
         };
         seen_any = true;
-        let name = layout::normalize_name(&String::from_utf8_lossy(h.path));
+        let Some(name) = member_name(h.path) else {
+            continue;
+        };
         if h.flag.is_symlink() || h.flag.is_hardlink() {
             let target = String::from_utf8_lossy(h.link);
             let target = if h.flag.is_symlink() {
@@ -737,7 +811,7 @@ where
         let body = io::Cursor::new(head)
             .take(got as u64)
             .chain(EntryData { tar: &mut tar });
-        let (body, blob_digest) = BlobDigest::tap(Box::new(body), opts.verify);
+        let (body, blob_digest) = BlobDigest::tap(Box::new(body), opts.verify, &name);
         let result = decompress::decoder(body)
             .map_err(|e| e.to_string())
             .and_then(|(mut stream, comp)| {

@@ -202,6 +202,14 @@ pub fn index_layer<R: BufRead>(stream: R, opts: IndexOptions) -> Result<LayerInd
             }
         } else if flag.is_regular() {
             EntryKind::File
+        } else if flag.0 == b'S' {
+            // Old GNU sparse: Go reads it as a file of its real size, but
+            // Docker and containerd refuse to unpack the type.
+            idx.warnings.push(format!(
+                "{} is an old GNU sparse entry (type 'S'), which Docker and containerd refuse to unpack",
+                super::path::display(&idx.paths[start..])
+            ));
+            EntryKind::File
         } else if flag.is_dir() {
             EntryKind::Dir
         } else if flag.is_symlink() {

@@ -85,6 +85,9 @@ pub struct MergedTree {
     layer_ranges: Vec<(u32, u32)>,
     pub layer_changes: Vec<LayerChanges>,
     pub warnings: Vec<String>,
+    /// Hard links as inodes, the way a runtime stores them (see
+    /// [`crate::index::inode`]).
+    pub(super) inodes: super::inode::Inodes,
 }
 
 /// What a node is at some layer, with its entry when it has one.
@@ -92,6 +95,9 @@ pub struct MergedTree {
 pub struct State<'a> {
     pub version: &'a Version,
     pub entry: Option<&'a LayerEntry>,
+    /// Content a hard link holds once no earlier name of its inode is
+    /// present (its original was deleted or replaced): counted here, once.
+    pub link_content: u64,
 }
 
 impl State<'_> {
@@ -99,7 +105,7 @@ impl State<'_> {
         self.entry.is_none_or(|e| e.kind == EntryKind::Dir)
     }
     pub fn size(&self) -> u64 {
-        self.entry.map_or(0, |e| e.size)
+        self.entry.map_or(0, |e| e.size) + self.link_content
     }
 }
 
@@ -164,7 +170,15 @@ impl MergedTree {
         let entry = v
             .entry_index()
             .map(|i| &layers[v.layer as usize].entries[i]);
-        Some(State { version: v, entry })
+        let link_content = match entry {
+            Some(e) if e.kind == EntryKind::Hardlink => self.link_content(layers, v, layer),
+            _ => 0,
+        };
+        Some(State {
+            version: v,
+            entry,
+            link_content,
+        })
     }
 
     /// The node's full path, without a leading slash.
@@ -550,7 +564,13 @@ pub fn merge_shared(layers: &[LayerIndex]) -> (MergedTree, LinkHashes) {
                     t.remove_subtree(k, layer);
                 }
             }
+            let inode = (e.kind == EntryKind::Hardlink)
+                .then(|| t.inode_of_link_target(ro, idx.link(e)))
+                .flatten();
             t.set_version(id, layer, entry_u32(ei), change, true);
+            if let Some(inode) = inode {
+                t.inodes.add_link(inode, id, layer, entry_u32(ei));
+            }
         }
         let end = u32::try_from(t.versions.len()).unwrap_or(NONE);
         for v in &t.versions[start as usize..end as usize] {

@@ -1,0 +1,109 @@
+//! Inputs real tools write that ballast used to refuse or misread: config
+//! names written `./x.json`, OCI blobs named by sha512, JSON with a key
+//! given twice (Go keeps the last).
+
+use std::path::Path;
+
+use sha2::Digest;
+
+use crate::util::{ballast, json_of, stderr};
+
+fn layer() -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(5);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "etc/hello", &b"hello"[..])
+        .expect("append");
+    b.into_inner().expect("tar")
+}
+
+fn hex(b: &[u8]) -> String {
+    ballast::index::layer::hex(b)
+}
+
+fn config_for(layer: &[u8]) -> Vec<u8> {
+    format!(
+        r#"{{"architecture":"arm64","os":"linux","architecture":"amd64","rootfs":{{"type":"layers","diff_ids":["sha256:{}"]}}}}"#,
+        hex(&sha2::Sha256::digest(layer))
+    )
+    .into_bytes()
+}
+
+#[test]
+fn dot_slash_config_names_and_duplicate_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("dot.tar");
+    let l = layer();
+    let mut b = tar::Builder::new(std::fs::File::create(&path).expect("create"));
+    let mut add = |name: &str, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, data).expect("append");
+    };
+    add("c.json", &config_for(&l));
+    add("l/layer.tar", &l);
+    add(
+        "manifest.json",
+        br#"[{"Config":"./c.json","RepoTags":["dot:1"],"Layers":["./l/layer.tar"]}]"#,
+    );
+    b.finish().expect("finish");
+    drop(b);
+    let v = json_of(&ballast(&[path.to_str().expect("utf-8"), "--json", "-"]));
+    assert_eq!(v["image"]["final_size_bytes"], 5);
+    assert_eq!(v["image"]["architecture"], "amd64", "the last key wins");
+}
+
+/// An OCI layout directory whose layer blob is named by sha512.
+fn sha512_layout(root: &Path, corrupt: bool) {
+    let l = layer();
+    let l512 = hex(&sha2::Sha512::digest(&l));
+    let put = |alg: &str, hex: &str, data: &[u8]| {
+        let d = root.join("blobs").join(alg);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::write(d.join(hex), data).expect("write");
+    };
+    let mut stored = l.clone();
+    if corrupt {
+        stored[600] ^= 1; // file data, not a header
+    }
+    put("sha512", &l512, &stored);
+    let config = config_for(&l);
+    let c256 = hex(&sha2::Sha256::digest(&config));
+    put("sha256", &c256, &config);
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{c256}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha512:{l512}","size":{}}}]}}"#,
+        config.len(),
+        l.len()
+    );
+    let m256 = hex(&sha2::Sha256::digest(manifest.as_bytes()));
+    put("sha256", &m256, manifest.as_bytes());
+    std::fs::write(
+        root.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{m256}","size":{}}}]}}"#,
+            manifest.len()
+        ),
+    )
+    .expect("index");
+    std::fs::write(
+        root.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .expect("w");
+}
+
+#[test]
+fn sha512_blobs_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good");
+    sha512_layout(&good, false);
+    let o = ballast(&[good.to_str().expect("utf-8"), "--verify", "--json", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let bad = dir.path().join("bad");
+    sha512_layout(&bad, true);
+    let o = ballast(&[bad.to_str().expect("utf-8"), "--verify"]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("sha512:"), "{}", stderr(&o));
+}
