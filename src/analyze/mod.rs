@@ -2,6 +2,7 @@
 //! [`report::Report`]. Nothing here reads an archive or draws anything.
 
 pub mod budget;
+pub mod categories;
 pub mod dive;
 pub mod findings;
 pub mod ml;

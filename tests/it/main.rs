@@ -14,6 +14,7 @@
 //! - `report_shape` (shared with `tests/packages.rs`) and `util`: helpers.
 
 mod budgets;
+mod ci;
 mod contract;
 mod dive_fixtures;
 mod errors;
