@@ -392,7 +392,14 @@ pub fn one_line_error(e: &clap::Error) -> Option<String> {
             parts.push(line.strip_prefix("error: ").unwrap_or(line));
         }
     }
-    let mut line = parts.join("; ");
+    // "…were not provided:" runs on into what it introduces.
+    let mut line = String::new();
+    for p in parts {
+        if !line.is_empty() {
+            line.push_str(if line.ends_with(':') { " " } else { "; " });
+        }
+        line.push_str(p);
+    }
     line.push_str(" (see `ballast --help`)");
     Some(ballast::present::text::one_line(&line))
 }

@@ -76,6 +76,6 @@ pub fn issues(r: &Report, locations: &Locations) -> Value {
 }
 
 pub fn write(r: &Report, locations: &Locations, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &issues(r, locations)).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &issues(r, locations)).map_err(io::Error::from)?;
     out.write_all(b"\n")
 }

@@ -17,6 +17,9 @@ pub const STEP_SUMMARY_LIMIT: u64 = 1 << 20;
 pub const ANNOTATIONS_PER_TYPE: usize = 10;
 /// Widest table cell in the summary's long tables.
 const CELL_WIDTH: usize = 300;
+/// dive's inefficient files listed at most (a big image has tens of
+/// thousands; the first hundreds say what there is to say).
+const DIVE_ROWS: usize = 500;
 /// Room kept for the closing lines of a cut table.
 const CLOSING_ROOM: usize = 400;
 
@@ -62,7 +65,7 @@ impl Bounded {
         }
         if shown < total {
             let note = format!(
-                "\n… {} more rows left out: GitHub keeps 1 MiB of step summary; `--json` has them all.",
+                "\n… {} more rows left out (`--json` has them all).",
                 total - shown
             );
             self.line(&note, 20);
@@ -133,7 +136,7 @@ pub fn step_summary(r: &Report, limit: usize) -> String {
         b.details(
             &format!("dive's {} inefficient files", files.len()),
             &["| Count | Wasted | Path |", "|---:|---:|---|"],
-            files.iter().map(|f| {
+            files.iter().take(DIVE_ROWS).map(|f| {
                 format!(
                     "| {} | {} | {} |",
                     f.count,

@@ -181,7 +181,7 @@ pub fn log(r: &Report, locations: &Locations) -> Value {
 }
 
 pub fn write(r: &Report, locations: &Locations, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &log(r, locations)).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &log(r, locations)).map_err(io::Error::from)?;
     out.write_all(b"\n")
 }
 

@@ -593,6 +593,16 @@ fn junit_has_one_test_case_per_budget_and_validates() {
     if let Some(r) = xsd_valid(&xml) {
         r.expect("valid JUnit");
     }
+    // The XSD bites: a test case without a name is refused.
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        text.replace(r#"<testcase name="max-size" "#, "<testcase "),
+    )
+    .expect("write");
+    if let Some(r) = xsd_valid(&bad) {
+        assert!(r.is_err(), "a nameless test case must not validate");
+    }
     // No budgets: an empty suite, still valid; the dive defaults are two.
     for (args, cases) in [(vec![], 0), (vec!["--ci"], 2)] {
         let mut all = vec![s(&img), "--junit", s(&xml)];
@@ -845,4 +855,69 @@ fn documented_ci_jobs_run_as_written() {
     if let Some(r) = xsd_valid(&junit) {
         r.expect("valid JUnit");
     }
+}
+
+/// The hook for the Dockerfile reader: with a step's line known, SARIF,
+/// Code Quality and the annotations point at it (and stay valid).
+#[test]
+fn a_known_dockerfile_line_is_where_results_point() {
+    use ballast::present::location::{Locations, SourceLocation};
+    let input = ballast::archive::Input::parse(s(&sample("ml-mistakes.docker.tar")));
+    let r = ballast::analyze_image(&input, &ballast::Options::default())
+        .expect("analysis")
+        .report;
+    let f = r
+        .findings
+        .iter()
+        .max_by_key(|f| f.bytes)
+        .expect("a finding");
+    let step = f.step_index.expect("a step");
+    let mut by_step = vec![None; r.steps.len()];
+    by_step[step] = Some(SourceLocation {
+        path: "docker/Dockerfile".into(),
+        line: 7,
+    });
+    let loc = Locations::new(by_step);
+    let sarif = ballast::present::sarif::log(&r, &loc);
+    assert_valid(
+        &validator("sarif-2.1.0.json"),
+        &sarif,
+        "SARIF with a location",
+    );
+    // The schemas bite: a level or severity they do not know is invalid.
+    let mut bad = sarif.clone();
+    bad["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!validator("sarif-2.1.0.json").is_valid(&bad));
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let pointed: Vec<&Value> = results
+        .iter()
+        .filter(|res| res["properties"]["step_index"] == step)
+        .collect();
+    assert!(!pointed.is_empty());
+    for res in pointed {
+        let phys = &res["locations"][0]["physicalLocation"];
+        assert_eq!(phys["artifactLocation"]["uri"], "docker/Dockerfile");
+        assert_eq!(phys["region"]["startLine"], 7);
+    }
+    let cq = ballast::present::codequality::issues(&r, &loc);
+    assert_valid(
+        &validator("gitlab-codequality.schema.json"),
+        &cq,
+        "Code Quality with a location",
+    );
+    let mut bad = cq.clone();
+    bad[0]["severity"] = "urgent".into();
+    assert!(!validator("gitlab-codequality.schema.json").is_valid(&bad));
+    bad[0]["severity"] = "info".into();
+    bad[0]["location"] = serde_json::json!({"path": "Dockerfile"});
+    assert!(!validator("gitlab-codequality.schema.json").is_valid(&bad));
+    assert!(cq.as_array().expect("issues").iter().any(|i| i["location"]
+        == serde_json::json!({"path": "docker/Dockerfile", "lines": {"begin": 7}})));
+    let notes = ballast::present::github::annotations(&r, &loc);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("::warning file=docker/Dockerfile,line=7,title=")),
+        "{notes:#?}"
+    );
 }
