@@ -11,6 +11,7 @@ use clap::{Parser, ValueEnum};
 use crate::budget_flags;
 use ballast::Options;
 use ballast::analyze::budget::Budgets;
+use ballast::analyze::categories;
 use ballast::analyze::rules::{self, RuleSet};
 use ballast::archive::layout::Selection;
 use ballast::archive::{Input, LoadOptions};
@@ -69,18 +70,33 @@ pub struct Cli {
     #[arg(long, requires = "json")]
     pub json_files: bool,
 
-    /// Summary format on stdout when not interactive.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    /// Summary format on stdout when not interactive [default: text].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 
-    /// Also write a Markdown summary to PATH (for a PR comment or CI step
-    /// summary).
-    #[arg(long, value_name = "PATH")]
-    pub markdown: Option<PathBuf>,
+    /// Also write a Markdown summary to PATH (`-` for stdout; for a PR
+    /// comment or CI step summary).
+    #[arg(long, value_name = "PATH|-")]
+    pub markdown: Option<String>,
 
     /// CI mode: no UI; print the summary and one PASS/FAIL line per budget.
+    /// With no budget set anywhere, dive's default rules apply.
     #[arg(long)]
     pub ci: bool,
+
+    /// Write the findings and failed budgets as SARIF 2.1.0 to PATH (`-`
+    /// for stdout), for GitHub code scanning.
+    #[arg(long, value_name = "PATH|-")]
+    pub sarif: Option<String>,
+
+    /// Write a GitLab Code Quality report (JSON) to PATH (`-` for stdout).
+    #[arg(long, value_name = "PATH|-")]
+    pub codequality: Option<String>,
+
+    /// Write the budget checks as JUnit XML to PATH (`-` for stdout), one
+    /// test case per budget.
+    #[arg(long, value_name = "PATH|-")]
+    pub junit: Option<String>,
 
     /// Pick one image from an archive holding several.
     #[arg(long = "image", value_name = "NAME[:TAG]")]
@@ -148,11 +164,23 @@ pub struct Cli {
     pub no_progress: bool,
 }
 
-/// Where the JSON report goes.
+/// Where an output goes: the JSON report and every other `--FLAG PATH|-`
+/// output (Markdown, SARIF, Code Quality, JUnit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JsonTarget {
     Stdout,
     File(PathBuf),
+}
+
+impl JsonTarget {
+    /// `-` is stdout; anything else a file.
+    fn parse(p: &str) -> JsonTarget {
+        if p == "-" {
+            JsonTarget::Stdout
+        } else {
+            JsonTarget::File(PathBuf::from(p))
+        }
+    }
 }
 
 pub struct Settings {
@@ -160,8 +188,13 @@ pub struct Settings {
     pub options: Options,
     pub json: Option<JsonTarget>,
     pub format: Format,
-    pub markdown: Option<PathBuf>,
+    pub markdown: Option<JsonTarget>,
+    pub sarif: Option<JsonTarget>,
+    pub codequality: Option<JsonTarget>,
+    pub junit: Option<JsonTarget>,
     pub ci: bool,
+    /// `--ci` found no budget anywhere and applies dive's default rules.
+    pub dive_defaults: bool,
     pub verify: bool,
     pub progress: bool,
 }
@@ -194,13 +227,16 @@ struct ConfigFile {
 
 impl Cli {
     pub fn into_settings(self) -> Result<Settings, SettingsError> {
-        let json = self.json.as_deref().map(|p| {
-            if p == "-" {
-                JsonTarget::Stdout
-            } else {
-                JsonTarget::File(PathBuf::from(p))
-            }
-        });
+        let json = self.json.as_deref().map(JsonTarget::parse);
+        let outputs = crate::outputs::Requested {
+            json: json.clone(),
+            markdown: self.markdown.as_deref().map(JsonTarget::parse),
+            sarif: self.sarif.as_deref().map(JsonTarget::parse),
+            codequality: self.codequality.as_deref().map(JsonTarget::parse),
+            junit: self.junit.as_deref().map(JsonTarget::parse),
+            format: self.format,
+        };
+        outputs.check()?;
         let mut flags = Budgets {
             max_size: flag(
                 "max-size",
@@ -282,18 +318,38 @@ impl Cli {
             None if self.ci => Some(PathBuf::from(".dive-ci")).filter(|p| p.is_file()),
             None => None,
         };
-        let mut notes = Vec::new();
         if let Some(p) = &ci_config {
             let r = crate::dive_ci::parse_ci_rules(&read(p)?)
                 .map_err(|e| format!("{}: {e}", p.display()))?;
-            // dive reads past a misspelt rule and applies its default instead.
-            notes.extend(r.ignored_keys.iter().map(|k| {
-                format!(
-                    ".dive-ci line {}: `{}` is not a key dive reads, so dive ignores it (a typo?)",
-                    k.line, k.key
-                )
-            }));
+            if let Some(k) = r.ignored_keys.first() {
+                return Err(format!(
+                    "{}: line {}: unknown key `{}` (dive reads only rules.lowestEfficiency, rules.highestWastedBytes, rules.highestUserWastedPercent; dive would ignore it silently)",
+                    p.display(),
+                    k.line,
+                    k.key
+                ));
+            }
             flags.dive_rules = Some(r);
+        }
+        // A budget on a category no finding can carry would always pass.
+        let builtin;
+        let rule_set = match &rules {
+            Some(r) => r.as_ref(),
+            None => {
+                builtin = RuleSet::load(None).map_err(|e| format!("built-in rules: {e}"))?;
+                &builtin
+            }
+        };
+        categories::check_budgets(&flags, rule_set).map_err(|e| format!("--max-category: {e}"))?;
+        if let Some(p) = &config_path {
+            categories::check_budgets(&file_budgets, rule_set)
+                .map_err(|e| format!("{}: budget.max_category: {e}", p.display()))?;
+        }
+        let mut budgets = flags.or(file_budgets);
+        // `dive --ci` with no rules file applies its defaults; so does `--ci`.
+        let dive_defaults = self.ci && budgets == Budgets::default();
+        if dive_defaults {
+            budgets.dive_rules = Some(ballast::analyze::dive::CiRules::default());
         }
 
         Ok(Settings {
@@ -311,18 +367,51 @@ impl Cli {
                     verify: self.verify,
                 },
                 rules,
-                budgets: flags.or(file_budgets),
+                budgets,
                 layer_files: self.json_files,
-                notes,
             },
+            format: self.format.unwrap_or(Format::Text),
+            markdown: outputs.markdown,
+            sarif: outputs.sarif,
+            codequality: outputs.codequality,
+            junit: outputs.junit,
             json,
-            format: self.format,
-            markdown: self.markdown,
             ci: self.ci,
+            dive_defaults,
             verify: self.verify,
             progress: !self.no_progress,
         })
     }
+}
+
+/// clap's multi-line usage error as one line (its message and tip, then
+/// where to look), or `None` for `--help` and `--version`, which clap
+/// prints itself with exit 0.
+pub fn one_line_error(e: &clap::Error) -> Option<String> {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        return None;
+    }
+    let text = e.render().to_string();
+    let mut parts: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if !line.is_empty() {
+            parts.push(line.strip_prefix("error: ").unwrap_or(line));
+        }
+    }
+    // "…were not provided:" runs on into what it introduces.
+    let mut line = String::new();
+    for p in parts {
+        if !line.is_empty() {
+            line.push_str(if line.ends_with(':') { " " } else { "; " });
+        }
+        line.push_str(p);
+    }
+    line.push_str(" (see `ballast --help`)");
+    Some(ballast::present::text::one_line(&line))
 }
 
 #[cfg(test)]

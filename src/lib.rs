@@ -35,9 +35,6 @@ pub struct Options {
     pub budgets: analyze::budget::Budgets,
     /// Put every layer's changed paths in the report (`--json-files`).
     pub layer_files: bool,
-    /// Problems found while reading the settings that belong with the
-    /// report's warnings.
-    pub notes: Vec<String>,
 }
 
 /// Loads, indexes, merges and analyzes one image.
@@ -74,7 +71,6 @@ pub fn run_pipeline(input: &Input, opts: &Options) -> Result<Analysis, LoadError
             rules,
             budgets: &opts.budgets,
             layer_files: opts.layer_files,
-            notes: &opts.notes,
         },
     );
     Ok(Analysis {

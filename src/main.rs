@@ -5,6 +5,7 @@
 mod budget_flags;
 mod cli;
 mod dive_ci;
+mod outputs;
 mod progress;
 
 use std::fs::File;
@@ -18,7 +19,7 @@ use ballast::Analysis;
 use ballast::archive::{Input, LoadProgress};
 use ballast::present;
 use ballast::present::text::Paint;
-use cli::{Cli, Format, JsonTarget, Settings};
+use cli::{Cli, Format, Settings};
 
 const EXIT_OVER_BUDGET: u8 = 1;
 const EXIT_UNANALYZABLE: u8 = 2;
@@ -34,7 +35,14 @@ fn main() -> ExitCode {
             );
             std::process::exit(EXIT_UNANALYZABLE.into());
         }
-        e.exit()
+        match cli::one_line_error(&e) {
+            // --help and --version: clap prints them and exits 0.
+            None => e.exit(),
+            Some(line) => {
+                eprintln!("ballast: error: {line}");
+                std::process::exit(EXIT_UNANALYZABLE.into());
+            }
+        }
     });
     let settings = match cli.into_settings() {
         Ok(s) => s,
@@ -91,6 +99,9 @@ fn interactive(s: &Settings) -> bool {
     io::stdout().is_terminal()
         && s.json.is_none()
         && s.markdown.is_none()
+        && s.sarif.is_none()
+        && s.codequality.is_none()
+        && s.junit.is_none()
         && !s.ci
         && !s.verify
         && s.format == Format::Text
@@ -156,30 +167,33 @@ fn present_all(s: &Settings, a: &Analysis) -> io::Result<()> {
     let stdout = io::stdout();
     let stdout_terminal = stdout.is_terminal();
     let mut out = BufWriter::new(stdout.lock());
-    match &s.json {
-        Some(JsonTarget::File(path)) => with_file(path, |w| present::json::write(r, w))?,
-        Some(JsonTarget::Stdout) => present::json::write(r, &mut out)?,
-        None => {}
-    }
-    if let Some(path) = &s.markdown {
-        with_file(path, |w| present::markdown::write(r, w))?;
-    }
-    let json_on_stdout = s.json == Some(JsonTarget::Stdout);
+    // Where each step's Dockerfile line is; none known yet.
+    let locations = present::location::Locations::none();
+    outputs::emit(s.json.as_ref(), &mut out, |w| present::json::write(r, w))?;
+    outputs::emit(s.markdown.as_ref(), &mut out, |w| {
+        present::markdown::write(r, w)
+    })?;
+    outputs::emit(s.sarif.as_ref(), &mut out, |w| {
+        present::sarif::write(r, &locations, w)
+    })?;
+    outputs::emit(s.codequality.as_ref(), &mut out, |w| {
+        present::codequality::write(r, &locations, w)
+    })?;
+    outputs::emit(s.junit.as_ref(), &mut out, |w| present::junit::write(r, w))?;
+    outputs::github_actions(r, &locations)?;
+    let stdout_taken =
+        outputs::other_on_stdout(&[&s.json, &s.markdown, &s.sarif, &s.codequality, &s.junit]);
     if s.ci {
-        // With the JSON on stdout, the CI text goes to stderr.
-        if json_on_stdout {
+        // With another output on stdout, the CI text goes to stderr.
+        if stdout_taken {
             let stderr = io::stderr();
             let paint = paint_for(stderr.is_terminal());
             let mut err = stderr.lock();
-            present::text::write_summary(r, &mut err)?;
-            writeln!(err)?;
-            present::text::write_budget(&r.budget, &mut err, paint)?;
+            write_ci(s, r, &mut err, paint)?;
         } else {
-            present::text::write_summary(r, &mut out)?;
-            writeln!(out)?;
-            present::text::write_budget(&r.budget, &mut out, paint_for(stdout_terminal))?;
+            write_ci(s, r, &mut out, paint_for(stdout_terminal))?;
         }
-    } else if !json_on_stdout {
+    } else if !stdout_taken {
         match s.format {
             Format::Markdown => present::markdown::write(r, &mut out)?,
             Format::Text => {
@@ -192,4 +206,27 @@ fn present_all(s: &Settings, a: &Analysis) -> io::Result<()> {
         }
     }
     out.flush()
+}
+
+/// `--ci`: the summary in the chosen format and the verdict, after a first
+/// line saying so when dive's default rules stand in for missing budgets.
+fn write_ci(
+    s: &Settings,
+    r: &ballast::analyze::report::Report,
+    out: &mut dyn Write,
+    paint: Paint,
+) -> io::Result<()> {
+    if s.dive_defaults {
+        writeln!(out, "{}", outputs::DIVE_DEFAULTS_NOTE)?;
+        writeln!(out)?;
+    }
+    match s.format {
+        // The Markdown summary carries the budget table itself.
+        Format::Markdown => present::markdown::write(r, out),
+        Format::Text => {
+            present::text::write_summary(r, out)?;
+            writeln!(out)?;
+            present::text::write_budget(&r.budget, out, paint)
+        }
+    }
 }

@@ -12,7 +12,7 @@ const ROWS: usize = 10;
 
 /// Makes text safe inside a table cell: no pipes, no line breaks, no
 /// backticks that would open code spans across cells.
-fn cell(s: &str) -> String {
+pub fn cell(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             '|' => '¦',

@@ -1,7 +1,12 @@
 //! Present: read a finished [`crate::analyze::report::Report`] and show it.
 //! A presenter never re-walks layers or recomputes analysis.
 
+pub mod codequality;
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod location;
 pub mod markdown;
+pub mod sarif;
 pub mod text;
 pub mod tui;

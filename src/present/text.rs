@@ -211,9 +211,10 @@ fn write_findings(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "Waste: {} reclaimable ({} of the final image)",
+        "Waste: {} reclaimable ({} of the image's {}, all layers)",
         human(s.reclaimable_bytes),
-        percent(s.reclaimable_bytes, r.image.final_size_bytes)
+        percent(s.reclaimable_bytes, r.image.size_bytes),
+        human(r.image.size_bytes)
     )?;
     let cats: Vec<String> = s
         .by_category

@@ -237,39 +237,3 @@ fn live_dive_agrees_when_installed() {
         assert_eq!(o.status.code(), Some(code), "dive on {image} {rules}");
     }
 }
-
-#[test]
-fn a_misspelt_dive_ci_key_is_warned_about_and_the_default_applies() {
-    let img = sample("clean.oci.tar");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let ci = tmp.path().join(".dive-ci");
-    // `lowestEfficency` (sic): dive reads past it and keeps its default 0.9.
-    std::fs::write(&ci, "rules:\n  lowestEfficency: 0.999\n").expect("write");
-    let o = ballast(&[
-        img.to_str().expect("utf-8"),
-        "--ci-config",
-        ci.to_str().expect("utf-8"),
-        "--json",
-        "-",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    let warnings: Vec<&str> = report["warnings"]
-        .as_array()
-        .expect("warnings")
-        .iter()
-        .filter_map(|w| w.as_str())
-        .collect();
-    assert!(
-        warnings
-            .iter()
-            .any(|w| w.contains("line 2") && w.contains("rules.lowestEfficency")),
-        "{warnings:?}"
-    );
-    let checks = report["budget"]["checks"].as_array().expect("checks");
-    let lowest = checks
-        .iter()
-        .find(|c| c["name"] == "lowestEfficiency")
-        .expect("dive's lowestEfficiency rule, at its default");
-    assert_eq!(lowest["limit"].as_f64(), Some(0.9), "{lowest}");
-}

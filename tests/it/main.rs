@@ -18,6 +18,7 @@
 
 mod architecture;
 mod budgets;
+mod ci;
 mod contract;
 mod dive_fixtures;
 mod errors;

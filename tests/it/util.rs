@@ -22,11 +22,15 @@ pub const DIVE_FIXTURE_IMAGES: [&str; 6] = [
     "test-oci-estargz-image",
 ];
 
-/// `../shared/fixtures/dive`, or None (and a message) when it is absent.
-/// CI sets `BALLAST_REQUIRE_FIXTURES`, and there an absent directory fails
-/// the test: the dive-parity claims must not pass by skipping.
+/// `../shared/fixtures/dive` (or `$BALLAST_DIVE_FIXTURES`, for a git
+/// worktree elsewhere), or None (and a message) when it is absent. CI sets
+/// `BALLAST_REQUIRE_FIXTURES`, and there an absent directory fails the
+/// test: the dive-parity claims must not pass by skipping.
 pub fn dive_fixtures() -> Option<PathBuf> {
-    let dir = repo_root().join("../shared/fixtures/dive");
+    let dir = std::env::var_os("BALLAST_DIVE_FIXTURES").map_or_else(
+        || repo_root().join("../shared/fixtures/dive"),
+        PathBuf::from,
+    );
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -47,6 +51,9 @@ pub fn ballast(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ballast"))
         .args(args)
         .env("NO_COLOR", "1")
+        // Tests run inside GitHub Actions must not write to its summary.
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_ACTIONS")
         .stdin(Stdio::null())
         .output()
         .expect("run ballast")

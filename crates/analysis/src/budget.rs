@@ -194,7 +194,7 @@ pub fn evaluate(r: &Measured<'_>, b: &Budgets) -> BudgetVerdict {
     if let Some(l) = b.max_waste_percent {
         checks.push(at_most(
             "max-waste-percent",
-            "reclaimable waste as a share of the image",
+            "reclaimable waste as a share of the image (all layers)",
             Figure::Ratio(ratio(r.summary.reclaimable_bytes, r.image.size_bytes)),
             Figure::Ratio(l),
         ));

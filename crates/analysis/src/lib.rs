@@ -6,6 +6,7 @@
 //! need comes from the [`units`] leaf, never from a printer.
 
 pub mod budget;
+pub mod categories;
 pub mod dive;
 pub mod findings;
 pub mod ml;
@@ -118,9 +119,6 @@ pub struct Settings<'a> {
     /// by default, since a 300k-file image would otherwise produce a report
     /// of a hundred MB.
     pub layer_files: bool,
-    /// Problems found while reading the user's settings (a misspelt
-    /// `.dive-ci` key) that belong with the report's warnings.
-    pub notes: &'a [String],
 }
 
 /// The finished analysis of one image.
@@ -263,7 +261,6 @@ pub fn analyze(
         },
         settings.budgets,
     );
-    warnings.extend(settings.notes.iter().cloned());
     let report = Report {
         schema_version: SCHEMA_VERSION,
         image,

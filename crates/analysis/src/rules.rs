@@ -51,6 +51,10 @@ pub enum RuleError {
     },
     #[error("rule {0}: a new rule needs a category, paths, a message and a suggestion")]
     Incomplete(String),
+    #[error(
+        "rule {id}: no rule has this id, so `disabled = true` disables nothing (known: {known})"
+    )]
+    Unknown { id: String, known: String },
 }
 
 /// Compiled rules, ready to match paths.
@@ -111,12 +115,19 @@ impl RuleSet {
                         merge_into(existing, r);
                     }
                 }
+                None if r.disabled => {
+                    // Disabling a rule that does not exist disables nothing.
+                    let known: Vec<&str> = rules.iter().map(|b| b.id.as_str()).collect();
+                    return Err(RuleError::Unknown {
+                        id: r.id,
+                        known: known.join(", "),
+                    });
+                }
                 None => {
-                    if !r.disabled
-                        && (r.category.is_empty()
-                            || r.paths.is_empty()
-                            || r.message.is_empty()
-                            || r.suggestion.is_empty())
+                    if r.category.is_empty()
+                        || r.paths.is_empty()
+                        || r.message.is_empty()
+                        || r.suggestion.is_empty()
                     {
                         return Err(RuleError::Incomplete(r.id));
                     }

@@ -1,0 +1,39 @@
+//! Where a step was written: the hook CI printers use to point SARIF
+//! results, Code Quality issues and GitHub annotations at a Dockerfile
+//! line. Nothing fills it yet (the Dockerfile reader will); until then each
+//! printer points at the image archive itself.
+
+/// A line of a file in the repository, e.g. `Dockerfile` line 12.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceLocation {
+    /// Relative to the repository root, `/`-separated.
+    pub path: String,
+    /// 1-based.
+    pub line: u32,
+}
+
+/// Each step's source location, by step index, where known.
+#[derive(Clone, Debug, Default)]
+pub struct Locations {
+    by_step: Vec<Option<SourceLocation>>,
+}
+
+impl Locations {
+    /// No step's location is known.
+    #[must_use]
+    pub fn none() -> Locations {
+        Locations::default()
+    }
+
+    /// Locations by step index (`None` where unknown).
+    #[must_use]
+    pub fn new(by_step: Vec<Option<SourceLocation>>) -> Locations {
+        Locations { by_step }
+    }
+
+    /// Where step `index` was written, if known.
+    #[must_use]
+    pub fn step(&self, index: Option<usize>) -> Option<&SourceLocation> {
+        self.by_step.get(index?)?.as_ref()
+    }
+}
