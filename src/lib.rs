@@ -36,10 +36,32 @@ pub struct Options {
     pub budgets: analyze::budget::Budgets,
     /// Put every layer's changed paths in the report (`--json-files`).
     pub layer_files: bool,
+    /// The base image's archive (`--base`), to tell its layers apart.
+    pub base: Option<Input>,
+    /// `--ignore`, `--min-bytes`, `--only-own`.
+    pub focus: analyze::refine::Focus,
+}
+
+/// Reads the base image's config only: its `diff_ids` and history length
+/// (no layer is read).
+fn load_base(input: &Input) -> Result<analyze::base::GivenBase, LoadError> {
+    let (meta, _) = archive::load(input, &LoadOptions::default(), |_| {
+        Ok::<(), std::convert::Infallible>(())
+    })?;
+    Ok(analyze::base::GivenBase {
+        name: meta
+            .repo_tags
+            .first()
+            .cloned()
+            .unwrap_or_else(|| input.display()),
+        diff_ids: meta.config.rootfs().diff_ids().clone(),
+        history_len: meta.config.history().as_ref().map_or(0, Vec::len),
+    })
 }
 
 /// Loads, indexes, merges and analyzes one image.
 pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadError> {
+    let given_base = opts.base.as_ref().map(load_base).transpose()?;
     let index_opts = opts.index;
     let (meta, mut layers) =
         archive::load(input, &opts.load, |stream| index_layer(stream, index_opts))?;
@@ -73,7 +95,15 @@ pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadErro
             &builtin
         }
     };
-    let (mut report, packages) = analyze::build_report(&meta, &layers, &tree, rules, &dive_metrics);
+    let (mut report, packages) = analyze::build_report(
+        &meta,
+        &layers,
+        &tree,
+        rules,
+        &dive_metrics,
+        &opts.focus,
+        given_base.as_ref(),
+    );
     if opts.layer_files {
         analyze::add_layer_files(&mut report, &layers, &tree);
     }

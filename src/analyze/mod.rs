@@ -1,14 +1,17 @@
 //! Analyze: pure functions from the loaded image and its merged index to one
 //! [`report::Report`]. Nothing here reads an archive or draws anything.
 
+pub mod base;
 pub mod budget;
 pub mod dive;
 pub mod findings;
 pub mod ml;
 pub mod packages;
+pub mod refine;
 pub mod report;
 pub mod rules;
 pub mod steps;
+pub mod toolchain;
 
 use crate::archive::ImageMeta;
 use crate::archive::decompress::Compression;
@@ -107,12 +110,27 @@ pub fn build_report(
     tree: &MergedTree,
     rules: &rules::RuleSet,
     dive_metrics: &dive::DiveMetrics,
+    focus: &refine::Focus,
+    given_base: Option<&base::GivenBase>,
 ) -> (Report, packages::Attribution) {
     let history = meta.config.history().clone().unwrap_or_default();
     let map = steps::map_steps(&history, layers.len());
     let diff_ids = meta.config.rootfs().diff_ids();
     let mut warnings = meta.digest_mismatches.clone();
     warnings.extend(map.warnings.iter().cloned());
+    let comments: Vec<Option<String>> = history.iter().map(|h| h.comment().clone()).collect();
+    let layer_sizes: Vec<u64> = layers.iter().map(LayerIndex::content_bytes).collect();
+    let (base_info, base_warnings) = base::detect(
+        &map.steps,
+        &comments,
+        diff_ids,
+        &meta.annotations,
+        given_base,
+        &layer_sizes,
+    );
+    warnings.extend(base_warnings);
+    let base_layers = base_info.as_ref().map_or(0, |b| b.layer_count);
+    let base_steps = base_info.as_ref().map_or(0, |b| b.step_count);
     if diff_ids.len() != layers.len() {
         warnings.push(format!(
             "the config lists {} diff_ids for {} layers",
@@ -181,6 +199,7 @@ pub fn build_report(
             empty_layer: s.empty_layer,
             layer_index: s.layer_index,
             size_bytes: s.layer_index.map_or(0, |l| layer_infos[l].size_bytes),
+            inherited: s.index < base_steps,
         })
         .collect();
     let last = layers.len().saturating_sub(1);
@@ -197,6 +216,7 @@ pub fn build_report(
         step_of_layer: &map.step_of_layer,
         rules,
         image_bytes: sizes.first().copied().unwrap_or(0),
+        base_layers,
     };
     // Package attribution and the findings read the index independently;
     // on 300k files each is a sizable share of the run, so they share the
@@ -204,8 +224,21 @@ pub fn build_report(
     let (attribution, mut found) =
         rayon::join(|| packages::attribute(layers, tree), || findings::find(&cx));
     ml::add_findings(&cx, &attribution, &mut found);
+    let ignore = refine::ignore_set(&focus.ignore).unwrap_or_default();
+    let found = refine::refine(&cx, &attribution, base_info.as_ref(), focus, &ignore, found);
     let summary = summarize(&found);
     let suggestions = suggest(&found, &map.steps);
+    let below: Vec<&findings::Finding> = found
+        .iter()
+        .filter(|f| f.bytes > 0 && f.bytes < focus.min_bytes)
+        .collect();
+    let filters = refine::Filters {
+        min_bytes: focus.min_bytes,
+        below_min_count: below.len(),
+        below_min_bytes: below.iter().map(|f| f.bytes).sum(),
+        only_own: focus.only_own,
+        ignore: focus.ignore.clone(),
+    };
     let report = Report {
         schema_version: SCHEMA_VERSION,
         image: ImageInfo {
@@ -219,6 +252,7 @@ pub fn build_report(
             compressed_size_bytes: meta.layers.iter().map(|l| l.compressed_size).sum(),
             layer_count: layers.len(),
             file_count,
+            base: base_info,
         },
         layers: layer_infos,
         steps,
@@ -229,6 +263,7 @@ pub fn build_report(
         suggestions,
         packages: attribution.section(tree, &map.step_of_layer),
         budget: budget::BudgetVerdict::default(),
+        filters,
         warnings,
     };
     // The UI lists a package's files; the report keeps only a summary.
@@ -343,7 +378,7 @@ fn summarize(found: &[findings::Finding]) -> Summary {
     }
     Summary {
         wasted_bytes: found.iter().map(|f| f.bytes).sum(),
-        reclaimable_bytes: findings::union_bytes(found),
+        reclaimable_bytes: findings::union_bytes(found.iter().filter(|f| f.reclaimable)),
         by_category,
     }
 }
@@ -369,7 +404,7 @@ fn suggest(found: &[findings::Finding], steps: &[steps::Step]) -> Vec<Suggestion
                     .map(|st| st.instruction.clone())
                     .unwrap_or_default(),
                 fixes,
-                bytes: findings::union_bytes(fs.iter().copied()),
+                bytes: findings::union_bytes(fs.iter().copied().filter(|f| f.reclaimable)),
             }
         })
         .collect();
@@ -464,6 +499,9 @@ mod tests {
             path_count: 0,
             message: String::new(),
             suggestion: fix.into(),
+            reclaimable: true,
+            keep: None,
+            packages: Vec::new(),
             items: Vec::new(),
         }
     }

@@ -66,6 +66,8 @@ pub struct Resolved {
     pub repo_tags: Vec<String>,
     pub config: ImageConfiguration,
     pub layers: Vec<LayerRef>,
+    /// The image manifest's annotations (OCI layouts only).
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -253,6 +255,7 @@ fn resolve_docker(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Pr
         repo_tags: entry.repo_tags.clone().unwrap_or_default(),
         config,
         layers,
+        annotations: Default::default(),
     })
 }
 
@@ -510,6 +513,12 @@ fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
         repo_tags: chosen.names,
         config,
         layers,
+        annotations: manifest
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
     })
 }
 

@@ -79,6 +79,9 @@ pub struct ImageMeta {
     /// Blobs whose content does not match their digest, found on the way
     /// (warnings in the report; `--verify` makes them an error).
     pub digest_mismatches: Vec<String>,
+    /// The image manifest's annotations (`org.opencontainers.image.base.name`
+    /// and `.base.digest` among them); empty for docker-archive.
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -327,6 +330,7 @@ fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>)
         repo_tags: r.repo_tags,
         config: r.config,
         layers,
+        annotations: r.annotations,
     }
 }
 

@@ -13,6 +13,7 @@
 //!   hangs, correct trees; big cases behind `BALLAST_BIG_TESTS=1`.
 //! - `report_shape` (shared with `tests/packages.rs`) and `util`: helpers.
 
+mod base;
 mod budgets;
 mod contract;
 mod dive_fixtures;
