@@ -712,6 +712,16 @@ fn debian_pip_sample_findings_are_few_packaged_and_never_the_bases() {
     let model = files_where(&exp, |p| p == "/models/model.safetensors");
     within_1_percent(at_step(&r, "model-weights", copy), model, "model weights");
 
+    // numpy's test suites: the fix names the venv they are in.
+    let tests = findings(&r, "site-packages-tests");
+    assert_eq!(tests.len(), 1, "{tests:?}");
+    assert_eq!(u(&tests[0]["step_index"]), venv);
+    assert!(
+        s(&tests[0]["suggestion"]).contains("find /opt/venv/lib/python3.11/site-packages "),
+        "{}",
+        tests[0]
+    );
+
     // Payload is reported, never reclaimable: ignoring the model changes
     // nothing in the reclaimable total.
     let w = findings(&r, "model-weights");
