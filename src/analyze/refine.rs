@@ -270,10 +270,13 @@ fn fold_package_duplicates(
                 plural(groups, "group", "groups"),
                 m.name()
             ),
-            suggestion: format!(
-                "Usually not worth acting on: these files belong to {} packages; to drop documentation and licences, exclude /usr/share/doc (dpkg: a path-exclude in /etc/dpkg/dpkg.cfg.d/) before installing",
-                m.name()
-            ),
+            suggestion: match m {
+                Manager::Dpkg => "Usually not worth acting on: the packages ship these files; to keep documentation and licences out, add `path-exclude=/usr/share/doc/*` to /etc/dpkg/dpkg.cfg.d/ before installing".to_string(),
+                _ => format!(
+                    "Usually not worth acting on: the {} packages ship these files themselves; removing them by hand breaks the packages' records",
+                    m.name()
+                ),
+            },
             reclaimable: true,
             keep: None,
             packages: Vec::new(),
