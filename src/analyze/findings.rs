@@ -514,9 +514,10 @@ fn duplicates(
                 keep_path.display()
             ),
         );
-        // Every copy, the kept one first.
-        f.paths.insert(0, keep_path.clone());
-        f.paths.truncate(MAX_PATHS);
+        // Every copy: the extra ones (what the fix removes), then the kept
+        // one.
+        f.paths.truncate(MAX_PATHS - 1);
+        f.paths.push(keep_path.clone());
         f.path_count += 1;
         f.keep = Some(keep_path);
         out.push(f);
