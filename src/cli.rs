@@ -12,6 +12,7 @@ use crate::budget_flags;
 use ballast::Options;
 use ballast::analyze::budget::Budgets;
 use ballast::analyze::categories;
+use ballast::analyze::refine;
 use ballast::analyze::rules::{self, RuleSet};
 use ballast::archive::layout::Selection;
 use ballast::archive::{Input, LoadOptions};
@@ -40,7 +41,10 @@ Budgets can also live in ./ballast.toml (or --config FILE):
   max_waste_percent = \"10%\"
   [budget.max_category]
   cache = \"50MB\"
-plus [[rule]] tables that extend the waste rules (see --rules).
+plus [[rule]] tables that extend the waste rules (see --rules), and paths that
+are never waste:
+  [ignore]
+  paths = [\"opt/app/data/**\"]
 Sizes: 1.5GB, 800MiB, 1048576 (kB/MB/GB = 1000s, KiB/MiB/GiB = 1024s).
 Ratios: 10% or 0.1.
 
@@ -162,6 +166,27 @@ pub struct Cli {
     /// Never show the progress bar (it shows only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// The base image's archive (any input ballast reads): the layers the
+    /// two share are the base's. Without it, the base is found from the
+    /// manifest's annotations or the history.
+    #[arg(long, value_name = "IMAGE")]
+    pub base: Option<String>,
+
+    /// Paths that are never waste (a glob over image paths, `**` spans
+    /// directories; repeatable; also `[ignore] paths` in ballast.toml).
+    #[arg(long, value_name = "GLOB")]
+    pub ignore: Vec<String>,
+
+    /// Text and Markdown list findings of at least SIZE and count the rest
+    /// (the JSON report keeps all) [default: 100kB].
+    #[arg(long, value_name = "SIZE")]
+    pub min_bytes: Option<String>,
+
+    /// Only this build's own steps: hide the base image's steps and its
+    /// `base-image` finding.
+    #[arg(long)]
+    pub only_own: bool,
 }
 
 /// Where an output goes: the JSON report and every other `--FLAG PATH|-`
@@ -223,6 +248,16 @@ struct ConfigFile {
     budget: Option<toml::Table>,
     #[serde(default)]
     rule: Vec<rules::Rule>,
+    #[serde(default)]
+    ignore: Option<IgnoreTable>,
+}
+
+/// `[ignore]` in ballast.toml.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IgnoreTable {
+    #[serde(default)]
+    paths: Vec<String>,
 }
 
 impl Cli {
@@ -287,6 +322,7 @@ impl Cli {
         };
         let mut user_rules = Vec::new();
         let mut file_budgets = Budgets::default();
+        let mut ignore = self.ignore.clone();
         if let Some(p) = &config_path {
             let cfg: ConfigFile = toml::from_str(&read(p)?)
                 .map_err(|e| format!("{}: {}", p.display(), e.message()))?;
@@ -295,7 +331,26 @@ impl Cli {
                     budget_flags::from_toml(t).map_err(|e| format!("{}: {e}", p.display()))?;
             }
             user_rules.extend(cfg.rule);
+            if let Some(t) = cfg.ignore {
+                refine::ignore_set(&t.paths)
+                    .map_err(|e| format!("{}: [ignore]: {e}", p.display()))?;
+                ignore.extend(t.paths);
+            }
         }
+        refine::ignore_set(&self.ignore).map_err(|e| format!("--ignore: {e}"))?;
+        let min_bytes = flag(
+            "min-bytes",
+            self.min_bytes.as_deref(),
+            budget_flags::parse_size,
+        )?
+        .unwrap_or(refine::DEFAULT_MIN_BYTES);
+        let base = match self.base.as_deref() {
+            Some("-") => {
+                return Err("--base: the base image must be a file or directory, not stdin".into());
+            }
+            Some(b) => Some(Input::parse(b)),
+            None => None,
+        };
         if let Some(p) = &self.rules {
             user_rules
                 .extend(rules::parse(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?);
@@ -369,6 +424,12 @@ impl Cli {
                 rules,
                 budgets,
                 layer_files: self.json_files,
+                base,
+                focus: refine::Focus {
+                    ignore,
+                    min_bytes,
+                    only_own: self.only_own,
+                },
             },
             format: self.format.unwrap_or(Format::Text),
             markdown: outputs.markdown,

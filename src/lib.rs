@@ -35,10 +35,32 @@ pub struct Options {
     pub budgets: analyze::budget::Budgets,
     /// Put every layer's changed paths in the report (`--json-files`).
     pub layer_files: bool,
+    /// The base image's archive (`--base`), to tell its layers apart.
+    pub base: Option<Input>,
+    /// `--ignore`, `--min-bytes`, `--only-own`.
+    pub focus: analyze::refine::Focus,
+}
+
+/// Reads the base image's config only: its `diff_ids` and history length
+/// (no layer is read).
+fn load_base(input: &Input) -> Result<analyze::base::GivenBase, LoadError> {
+    let (meta, _) = archive::load(input, &LoadOptions::default(), |_| {
+        Ok::<(), std::convert::Infallible>(())
+    })?;
+    Ok(analyze::base::GivenBase {
+        name: meta
+            .repo_tags
+            .first()
+            .cloned()
+            .unwrap_or_else(|| input.display()),
+        diff_ids: meta.config.rootfs().diff_ids().clone(),
+        history_len: meta.config.history().as_ref().map_or(0, Vec::len),
+    })
 }
 
 /// Loads, indexes, merges and analyzes one image.
 pub fn run_pipeline(input: &Input, opts: &Options) -> Result<Analysis, LoadError> {
+    let given_base = opts.base.as_ref().map(load_base).transpose()?;
     let (meta, layers) = load_layers(input, &opts.load, opts.index)?;
     if opts.load.verify || opts.index.verify {
         // Mismatches are warnings found on the way; `--verify` makes the
@@ -70,6 +92,8 @@ pub fn run_pipeline(input: &Input, opts: &Options) -> Result<Analysis, LoadError
         analyze::Settings {
             rules,
             budgets: &opts.budgets,
+            focus: &opts.focus,
+            given_base: given_base.as_ref(),
             layer_files: opts.layer_files,
         },
     );

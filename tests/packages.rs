@@ -25,7 +25,7 @@ use serde_json::Value;
 
 #[path = "common/report_shape.rs"]
 mod report_shape;
-use report_shape::{Package, Packages};
+use report_shape::{Package, Packages, findings};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -36,9 +36,14 @@ fn sample(name: &str) -> PathBuf {
 }
 
 fn report(image: &Path) -> Value {
+    report_with(image, &[])
+}
+
+fn report_with(image: &Path, args: &[&str]) -> Value {
     let o = Command::new(env!("CARGO_BIN_EXE_ballast"))
         .arg(image)
         .args(["--json", "-"])
+        .args(args)
         .stdin(Stdio::null())
         .output()
         .expect("run ballast");
@@ -73,6 +78,11 @@ fn have(tool: &str) -> bool {
 /// What `final_tree.py` computes for an image, or None (and a message) when
 /// python3 is missing.
 fn expected(image: &Path) -> Option<Value> {
+    expected_with(image, &[])
+}
+
+/// `final_tree.py IMAGE ARGS…`.
+fn expected_with(image: &Path, args: &[&str]) -> Option<Value> {
     if !have("python3") {
         eprintln!("SKIPPED: python3 is absent; the expected figures need it");
         return None;
@@ -80,6 +90,7 @@ fn expected(image: &Path) -> Option<Value> {
     let o = Command::new("python3")
         .arg(repo().join("tests/packages/final_tree.py"))
         .arg(image)
+        .args(args)
         .output()
         .expect("run final_tree.py");
     assert!(
@@ -203,15 +214,6 @@ fn step(r: &Value, needle: &str) -> u64 {
         .collect();
     assert_eq!(hits.len(), 1, "one step with {needle:?}: {hits:?}");
     hits[0]
-}
-
-fn findings<'a>(r: &'a Value, rule: &str) -> Vec<&'a Value> {
-    r["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .collect()
 }
 
 /// (step, bytes, every path) of a rule's findings; each finding here names
@@ -346,14 +348,18 @@ fn ml_findings_fire_on_the_planted_sample_with_true_sizes() {
     assert_eq!(versions.len(), 1);
     assert_eq!(versions[&s11], (sizes(&exp, &cufft), cufft));
 
-    // The -devel toolkit: the lead's path rules, at the 12.1 step.
-    let devel = by_step(&r, "cuda-devel");
+    // The -devel toolkit: dpkg packages, so one package-level finding at
+    // the 12.1 step, and no path rule repeats their files.
+    let devel = by_step(&r, "build-toolchain");
     assert!(devel[&s12].1.contains("/usr/local/cuda-12.1/bin/nvcc"));
     assert!(
-        findings(&r, "static-libraries")
-            .iter()
-            .any(|f| u(&f["step_index"]) == s12)
+        devel[&s12]
+            .1
+            .contains("/usr/local/cuda-12.1/targets/x86_64-linux/lib/libcudart_static.a")
     );
+    for rule in ["cuda-devel", "static-libraries", "headers"] {
+        assert!(findings(&r, rule).is_empty(), "{rule}");
+    }
 
     // numpy in a venv and in conda, beside the system one.
     let pk = &exp["packages"];
@@ -501,4 +507,254 @@ fn path_rules_for_models_and_docs_match_what_they_should() {
         ids("usr/local/lib/python3.11/site-packages/scipy/doc/index.html"),
         ["site-packages-docs"]
     );
+}
+
+/// A sample `sample-images/debian-pip/build.sh` builds into
+/// `$BALLAST_SAMPLES` (default /var/tmp/ballast-samples); the tests never
+/// build it. None, and a message, when it is not there (a failure instead
+/// with BALLAST_REQUIRE_SAMPLES=1).
+fn debian_pip(name: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("BALLAST_SAMPLES")
+        .map_or_else(|| PathBuf::from("/var/tmp/ballast-samples"), PathBuf::from)
+        .join("debian-pip");
+    let p = dir.join(name);
+    if p.exists() {
+        return Some(p);
+    }
+    let msg = format!(
+        "{} not built (run `bash sample-images/debian-pip/build.sh`)",
+        p.display()
+    );
+    assert!(
+        std::env::var_os("BALLAST_REQUIRE_SAMPLES").is_none(),
+        "{msg}"
+    );
+    eprintln!("SKIPPED: {msg}");
+    None
+}
+
+/// Sum of the final files whose path `pick` accepts.
+fn files_where(exp: &Value, pick: impl Fn(&str) -> bool) -> u64 {
+    exp["files"]
+        .as_object()
+        .expect("files")
+        .iter()
+        .filter(|(p, _)| pick(p))
+        .map(|(_, b)| u(b))
+        .sum()
+}
+
+/// Findings of `category` at `step`, their bytes summed.
+fn at_step(r: &Value, category: &str, step: u64) -> u64 {
+    r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["category"] == category && f["step_index"].as_u64() == Some(step))
+        .map(|f| u(&f["bytes"]))
+        .sum()
+}
+
+/// The report's one `build-toolchain` finding, which must be at `step`,
+/// and its packages.
+fn toolchain_at(r: &Value, step: u64) -> (&Value, Vec<&str>) {
+    let tc = findings(r, "build-toolchain");
+    assert_eq!(tc.len(), 1, "{tc:?}");
+    assert_eq!(u(&tc[0]["step_index"]), step);
+    let names = tc[0]["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .map(s)
+        .collect();
+    (tc[0], names)
+}
+
+fn within_1_percent(got: u64, want: u64, what: &str) {
+    assert!(want > 0, "{what}: nothing planted?");
+    assert!(
+        got.abs_diff(want) * 100 <= want,
+        "{what}: found {got} bytes, planted {want}"
+    );
+}
+
+#[test]
+fn debian_pip_sample_findings_are_few_packaged_and_never_the_bases() {
+    let (Some(image), Some(base), Some(oci)) = (
+        debian_pip("debian-pip.docker.tar"),
+        debian_pip("debian-pip.oci.tar"),
+        debian_pip("debian-base.docker.tar"),
+    ) else {
+        return;
+    };
+    let (base, oci) = (oci, base);
+    let Some(exp) = expected(&image) else { return };
+    let r = report(&image);
+    let all = r["findings"].as_array().expect("findings");
+    assert!(all.len() <= 30, "{} findings", all.len());
+    eprintln!("debian-pip: {} findings", all.len());
+
+    // The base, three ways.
+    assert_eq!(r["image"]["base"]["method"], "history");
+    assert_eq!(r["image"]["base"]["layer_count"], 1);
+    let given = report_with(&image, &["--base", base.to_str().expect("utf-8")]);
+    assert_eq!(given["image"]["base"]["method"], "argument");
+    assert_eq!(given["image"]["base"]["layer_count"], 1);
+    let annotated = report(&oci);
+    assert_eq!(annotated["image"]["base"]["method"], "annotation");
+    assert_eq!(annotated["image"]["base"]["layer_count"], 1);
+
+    for rep in [&r, &given, &annotated] {
+        let inherited: BTreeSet<u64> = rep["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter(|st| st["inherited"] == true)
+            .map(|st| u(&st["index"]))
+            .collect();
+        assert_eq!(inherited, BTreeSet::from([0, 1, 2]));
+        for f in rep["findings"].as_array().expect("findings") {
+            if f["rule"] == "base-image" {
+                continue;
+            }
+            assert!(!inherited.contains(&u(&f["step_index"])), "{f}");
+        }
+        for sg in rep["suggestions"].as_array().expect("suggestions") {
+            assert!(!inherited.contains(&u(&sg["step_index"])), "{sg}");
+        }
+    }
+
+    // The toolchain: one finding, named by package, its bytes the union of
+    // those packages' files as their dpkg .list files give them.
+    let apt = step(&r, "apt-get install");
+    let (tc, names) = toolchain_at(&r, apt);
+    for want in [
+        "build-essential",
+        "gcc-12",
+        "g++-12",
+        "cpp-12",
+        "binutils",
+        "make",
+        "libc6-dev",
+    ] {
+        assert!(names.contains(&want), "{want} in {names:?}");
+    }
+    for runtime in ["libstdc++6", "libgcc-s1", "gcc-12-base", "python3", "libc6"] {
+        assert!(!names.contains(&runtime), "{runtime} is not build tooling");
+    }
+    let union = expected_with(&image, &["--union-dpkg", &names.join(",")]).expect("python3");
+    assert_eq!(u(&tc["bytes"]), u(&union["union"]["bytes"]));
+    let fix = s(&tc["suggestion"]);
+    assert!(
+        fix.contains("apt-get purge -y --auto-remove ") && fix.contains(" build-essential "),
+        "{tc}"
+    );
+    assert!(findings(&r, "compilers").is_empty() && findings(&r, "headers").is_empty());
+
+    // Every planted mistake at its step, within 1 %.
+    let apt_cache = files_where(&exp, |p| {
+        (p.starts_with("/var/lib/apt/lists/")
+            && !p.starts_with("/var/lib/apt/lists/partial/")
+            && p != "/var/lib/apt/lists/lock")
+            || (p.starts_with("/var/cache/apt/") && (p.ends_with(".deb") || p.ends_with(".bin")))
+    });
+    within_1_percent(at_step(&r, "cache", apt), apt_cache, "apt caches");
+    let venv = step(&r, "python3 -m venv");
+    // Test suites inside the venv's packages: `site-packages/PKG/tests/…`,
+    // `PKG/test/…`, `PKG/SUB/tests/…`.
+    let suites = files_where(&exp, |p| {
+        p.strip_prefix("/opt/venv/lib/python3.11/site-packages/")
+            .is_some_and(|rest| {
+                let c: Vec<&str> = rest.split('/').collect();
+                (c.len() > 2 && (c[1] == "tests" || c[1] == "test"))
+                    || (c.len() > 3 && c[2] == "tests")
+            })
+    });
+    within_1_percent(
+        findings(&r, "site-packages-tests")
+            .iter()
+            .map(|f| u(&f["bytes"]))
+            .sum(),
+        suites,
+        "test suites",
+    );
+    let chmod = step(&r, "chmod 755");
+    let libstdcxx = files_where(&exp, |p| {
+        p.starts_with("/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.")
+    });
+    within_1_percent(
+        at_step(&r, "metadata-copy", chmod),
+        libstdcxx,
+        "chmod of a base file",
+    );
+    let base_exp = expected(&base).expect("python3");
+    let gconv = files_where(&base_exp, |p| {
+        p.starts_with("/usr/lib/x86_64-linux-gnu/gconv/")
+    });
+    let rm = step(&r, "rm -rf /usr/lib/x86_64-linux-gnu/gconv");
+    within_1_percent(
+        at_step(&r, "deleted-later", rm),
+        gconv,
+        "deleted base files",
+    );
+    let cp = step(&r, "cp /opt/venv");
+    let blas = files_where(&exp, |p| p.starts_with("/usr/local/lib/libopenblas"));
+    within_1_percent(
+        at_step(&r, "duplicate-content", cp),
+        blas,
+        "second OpenBLAS",
+    );
+    let dup = findings(&r, "duplicate-content");
+    let blas_dup = dup
+        .iter()
+        .find(|f| u(&f["step_index"]) == cp)
+        .expect("the OpenBLAS copy");
+    assert!(s(&blas_dup["keep"]).starts_with("/opt/venv/"), "{blas_dup}");
+    let copy = step(&r, "/models/model.safetensors");
+    let model = files_where(&exp, |p| p == "/models/model.safetensors");
+    within_1_percent(at_step(&r, "model-weights", copy), model, "model weights");
+
+    // numpy's test suites: the fix names the venv they are in.
+    let tests = findings(&r, "site-packages-tests");
+    assert_eq!(tests.len(), 1, "{tests:?}");
+    assert_eq!(u(&tests[0]["step_index"]), venv);
+    assert!(
+        s(&tests[0]["suggestion"]).contains("find /opt/venv/lib/python3.11/site-packages "),
+        "{}",
+        tests[0]
+    );
+
+    // Payload is reported, never reclaimable: ignoring the model changes
+    // nothing in the reclaimable total.
+    let w = findings(&r, "model-weights");
+    assert_eq!(w[0]["reclaimable"], false);
+    let without = report_with(&image, &["--ignore", "models/**"]);
+    assert_eq!(
+        r["summary"]["reclaimable_bytes"],
+        without["summary"]["reclaimable_bytes"]
+    );
+    assert!(findings(&without, "model-weights").is_empty());
+}
+
+#[test]
+fn model_weights_are_payload_and_the_toolchain_is_packages() {
+    let image = sample("ml-cuda.oci.tar");
+    let r = report(&image);
+    let w = findings(&r, "model-weights");
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0]["reclaimable"], false);
+    let without = report_with(&image, &["--ignore", "models/**"]);
+    assert!(findings(&without, "model-weights").is_empty());
+    assert_eq!(
+        r["summary"]["reclaimable_bytes"],
+        without["summary"]["reclaimable_bytes"]
+    );
+    // The -devel CUDA packages a step installed: one package-level finding
+    // whose bytes are the union of their files.
+    let (tc, names) = toolchain_at(&r, step(&r, "cuda-cudart-12-1"));
+    assert_eq!(names, ["cuda-cudart-dev-12-1", "cuda-nvcc-12-1"]);
+    let Some(union) = expected_with(&image, &["--union-dpkg", &names.join(",")]) else {
+        return;
+    };
+    assert_eq!(u(&tc["bytes"]), u(&union["union"]["bytes"]));
 }

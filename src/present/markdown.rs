@@ -65,24 +65,37 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
+    if let Some(b) = &img.base {
+        writeln!(out)?;
+        writeln!(out, "{}", cell(&crate::present::text::base_line(b)))?;
+    }
     writeln!(out)?;
-    writeln!(out, "| Step | Size | Instruction |")?;
-    writeln!(out, "|---:|---:|---|")?;
-    let mut steps: Vec<_> = r.steps.iter().filter(|s| s.layer_index.is_some()).collect();
+    writeln!(out, "| Step | Size | Whose | Instruction |")?;
+    writeln!(out, "|---:|---:|---|---|")?;
+    let mut steps: Vec<_> = r
+        .steps
+        .iter()
+        .filter(|s| s.layer_index.is_some() && !(r.filters.only_own && s.inherited))
+        .collect();
     steps.sort_by(|a, b| b.size_bytes.cmp(&a.size_bytes).then(a.index.cmp(&b.index)));
     for s in steps.iter().take(ROWS) {
         writeln!(
             out,
-            "| {} | {} | `{}` |",
+            "| {} | {} | {} | `{}` |",
             s.index,
             human(s.size_bytes),
+            if s.inherited { "inherited" } else { "yours" },
             cell(&ellipsize_middle(&s.instruction, 80))
         )?;
     }
     if steps.len() > ROWS {
-        writeln!(out, "| | | … {} smaller steps |", steps.len() - ROWS)?;
+        writeln!(out, "| | | | … {} smaller steps |", steps.len() - ROWS)?;
     }
-    let sized: Vec<_> = r.findings.iter().filter(|f| f.bytes > 0).collect();
+    let sized: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.bytes > 0 && f.bytes >= r.filters.min_bytes)
+        .collect();
     if !sized.is_empty() {
         writeln!(out)?;
         writeln!(out, "| Waste | Step | Category | Finding | Fix |")?;
@@ -106,6 +119,16 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                 sized.len() - ROWS
             )?;
         }
+    }
+    if r.filters.below_min_count > 0 {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} findings under {} ({} in all) are not listed; the JSON report has them.",
+            r.filters.below_min_count,
+            human(r.filters.min_bytes),
+            human(r.filters.below_min_bytes)
+        )?;
     }
     Ok(())
 }

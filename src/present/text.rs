@@ -34,28 +34,47 @@ pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         img.file_count,
         human(img.final_size_bytes),
     )?;
+    if let Some(b) = &img.base {
+        writeln!(out, "{}", base_line(b))?;
+    }
     writeln!(out)?;
     writeln!(out, "Steps")?;
     writeln!(
         out,
-        "{:>4}  {:>9}  {:>7}  INSTRUCTION",
-        "#", "SIZE", "CHANGES"
+        "{:>4}  {:>9}  {:>7}  {:<9}  INSTRUCTION",
+        "#", "SIZE", "CHANGES", "WHOSE"
     )?;
+    let hidden = r.steps.iter().filter(|s| s.inherited).count();
+    if r.filters.only_own && hidden > 0 {
+        writeln!(
+            out,
+            "{:>4}  {:>9}  {:>7}  {:<9}  ({hidden} steps of the base image hidden by --only-own)",
+            "", "", "", "inherited"
+        )?;
+    }
     for s in &r.steps {
+        if r.filters.only_own && s.inherited {
+            continue;
+        }
         let instr = ellipsize_middle(&one_line(&s.instruction), INSTRUCTION_WIDTH);
+        let whose = if s.inherited { "inherited" } else { "yours" };
         match s.layer_index {
             Some(l) => {
                 let layer = &r.layers[l];
                 let changes = layer.added + layer.modified + layer.metadata_only + layer.removed;
                 writeln!(
                     out,
-                    "{:>4}  {:>9}  {:>7}  {instr}",
+                    "{:>4}  {:>9}  {:>7}  {whose:<9}  {instr}",
                     s.index,
                     human(s.size_bytes),
                     changes
                 )?;
             }
-            None => writeln!(out, "{:>4}  {:>9}  {:>7}  {instr}", s.index, "-", "-")?,
+            None => writeln!(
+                out,
+                "{:>4}  {:>9}  {:>7}  {whose:<9}  {instr}",
+                s.index, "-", "-"
+            )?,
         }
     }
     if !r.largest_directories.is_empty() {
@@ -77,6 +96,35 @@ pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `Base image: debian:bookworm, 1 layer (78.0 MB), found by history (medium confidence)`.
+pub fn base_line(b: &crate::analyze::base::BaseInfo) -> String {
+    use crate::analyze::base::{Confidence, Method};
+    let how = match b.method {
+        Method::Argument => "given with --base",
+        Method::Annotation => "named by the manifest's annotation",
+        Method::History => "found in the history",
+    };
+    let conf = match b.confidence {
+        Confidence::High => "high",
+        Confidence::Medium => "medium",
+        Confidence::Low => "low",
+    };
+    let name = b
+        .name
+        .as_deref()
+        .or(b.digest.as_deref())
+        .map_or(String::new(), |n| format!("{}, ", one_line(n)));
+    format!(
+        "Base image: {name}{} ({}), {how} ({conf} confidence); the other steps are yours",
+        if b.layer_count == 1 {
+            "1 layer".to_string()
+        } else {
+            format!("{} layers", b.layer_count)
+        },
+        human(b.bytes)
+    )
 }
 
 /// Colors for the CI verdict lines; plain text when off.
@@ -227,14 +275,23 @@ fn write_findings(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out)?;
     writeln!(out, "Top findings")?;
-    for f in r.findings.iter().take(TOP_FINDINGS) {
+    let floor = r.filters.min_bytes;
+    let listed: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.bytes == 0 || f.bytes >= floor)
+        .collect();
+    for f in listed.iter().take(TOP_FINDINGS) {
         let step = f
             .step_index
             .map_or_else(|| "-".to_string(), |s| s.to_string());
-        let size = if f.bytes > 0 {
+        let size = if f.bytes == 0 {
+            "-".to_string()
+        } else if f.reclaimable {
             human(f.bytes)
         } else {
-            "-".to_string()
+            // Payload or the base image's: reported, not reclaimable.
+            format!("({})", human(f.bytes))
         };
         writeln!(
             out,
@@ -256,11 +313,20 @@ fn write_findings(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
-    if r.findings.len() > TOP_FINDINGS {
+    if listed.len() > TOP_FINDINGS {
+        writeln!(out, "  … {} more in --json", listed.len() - TOP_FINDINGS)?;
+    }
+    if r.filters.below_min_count > 0 {
         writeln!(
             out,
-            "  … {} more in --json",
-            r.findings.len() - TOP_FINDINGS
+            "  … {} smaller than {} ({} in all) not listed (--min-bytes; all in --json)",
+            if r.filters.below_min_count == 1 {
+                "1 finding".to_string()
+            } else {
+                format!("{} findings", r.filters.below_min_count)
+            },
+            human(floor),
+            human(r.filters.below_min_bytes)
         )?;
     }
     writeln!(out)?;

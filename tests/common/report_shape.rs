@@ -11,6 +11,16 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+/// A report's findings of one rule, in report order.
+pub fn findings<'a>(r: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
 /// A path in the image: a string when it is UTF-8, else `{"bytes": base64}`.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -33,7 +43,30 @@ pub struct Report {
     suggestions: Vec<Suggestion>,
     packages: Packages,
     budget: Budget,
+    filters: Filters,
     warnings: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filters {
+    min_bytes: u64,
+    below_min_count: usize,
+    below_min_bytes: u64,
+    only_own: bool,
+    ignore: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Base {
+    method: String,
+    confidence: String,
+    layer_count: usize,
+    step_count: usize,
+    bytes: u64,
+    name: Option<String>,
+    digest: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +82,7 @@ pub struct Image {
     compressed_size_bytes: u64,
     layer_count: usize,
     file_count: u64,
+    base: Option<Base>,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +125,7 @@ pub struct Step {
     empty_layer: bool,
     layer_index: Option<usize>,
     size_bytes: u64,
+    inherited: bool,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +165,10 @@ pub struct Finding {
     path_count: usize,
     message: String,
     suggestion: String,
+    reclaimable: bool,
+    keep: Option<Path>,
+    #[serde(default)]
+    packages: Vec<String>,
 }
 
 #[derive(Deserialize)]

@@ -23,6 +23,9 @@ fn all_images() -> Vec<std::path::PathBuf> {
         "ml-mistakes.oci.tar",
         "ml-mistakes.oci-zstd.tar",
         "ml-cuda.oci.tar",
+        "based.docker.tar",
+        "based.oci.tar",
+        "based-base.docker.tar",
     ]
     .iter()
     .map(|n| sample(n))
@@ -68,7 +71,7 @@ fn every_report_validates_and_parses_strictly() {
             assert!(errors.is_empty(), "{p} {extra:?}: {errors:#?}");
             let parsed: Report =
                 serde_json::from_value(v).unwrap_or_else(|e| panic!("{p} {extra:?}: {e}"));
-            assert_eq!(parsed.schema_version, 1);
+            assert_eq!(parsed.schema_version, 2);
             assert_eq!(
                 parsed.layers.iter().all(|l| l.files.is_some()),
                 extra == ["--json-files"],

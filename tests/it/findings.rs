@@ -146,18 +146,9 @@ fn dive_test_image_reports_what_dive_misses() {
     {
         assert_eq!(f["bytes"].as_u64().expect("bytes") % 6405, 0);
         dup_paths.extend(paths(f));
-        dup_paths.insert(
-            f["message"]
-                .as_str()
-                .expect("msg")
-                .split(" of ")
-                .nth(1)
-                .expect("orig")
-                .split(' ')
-                .next()
-                .expect("p")
-                .to_string(),
-        );
+        // The copy to keep is named as a field and is one of the paths.
+        let keep = f["keep"].as_str().expect("keep").to_string();
+        assert!(paths(f).contains(&keep), "{f}");
     }
     let want: BTreeSet<String> = [
         "/somefile.txt",

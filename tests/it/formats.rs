@@ -152,7 +152,7 @@ fn gzip_compressed_outer_archive_is_streamed() {
 fn json_report_has_the_fixed_fields() {
     let path = sample("ml-mistakes.oci.tar");
     let v = json_of(&ballast(&[path.to_str().expect("utf-8"), "--json"]));
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     for key in [
         "source",
         "format",

@@ -17,6 +17,7 @@
 #![allow(clippy::unwrap_used)] // a test may panic on what it did not expect
 
 mod architecture;
+mod base;
 mod budgets;
 mod ci;
 mod contract;

@@ -17,10 +17,13 @@ one JSON object:
            the dpkg .list or conda record that lists a pip record itself
   unowned  {top directory: bytes} of regular files no record lists
   debug    {path: bytes of .debug* sections} of ELF files that have any
+  union    with `--union-dpkg NAME,NAME,...`: {"bytes", "files"} of the
+           distinct regular files (inodes) the named dpkg packages' .list
+           files list, each counted once however many list it
 
 Paths are image paths with a leading "/". Listed paths are looked up with
 their directories' symlinks followed inside the image, as a process in the
-container would see them. Usage: final_tree.py IMAGE.tar
+container would see them. Usage: final_tree.py IMAGE.tar [--union-dpkg NAMES]
 """
 
 import csv
@@ -201,6 +204,9 @@ def is_record(path):
 
 def main():
     archive = sys.argv[1]
+    union_names = None
+    if len(sys.argv) > 3 and sys.argv[2] == "--union-dpkg":
+        union_names = [n for n in sys.argv[3].split(",") if n]
     tree = Tree()
     for _, data in layer_streams(archive):
         tree.apply(data)
@@ -226,6 +232,18 @@ def main():
             if manager(path) != "pip":
                 listed_by.setdefault(r, path)
         packages[path] = {"manager": manager(path), "bytes": sum(seen.values()), "files": len(seen), "entries": len(entries), "inodes": list(seen)}
+    union = None
+    if union_names is not None:
+        inodes = {}
+        for name in union_names:
+            recs = [r for r in packages if posixpath.dirname(r) == "/var/lib/dpkg/info"
+                    and posixpath.basename(r)[:-len(".list")].split(":")[0] == name]
+            if not recs:
+                sys.exit(f"final_tree.py: no dpkg package {name}")
+            for r in recs:
+                for ino in packages[r]["inodes"]:
+                    inodes[ino] = tree.nodes[ino][1]
+        union = {"bytes": sum(inodes.values()), "files": len(inodes)}
     owned = set()
     for path, p in packages.items():
         p["owned_by"] = listed_by.get(path) if p["manager"] == "pip" else None
@@ -246,7 +264,10 @@ def main():
                 n = debug_bytes(data)
                 if n:
                     debug[p] = n
-    json.dump({"files": files, "packages": packages, "unowned": unowned, "debug": debug}, sys.stdout)
+    out = {"files": files, "packages": packages, "unowned": unowned, "debug": debug}
+    if union is not None:
+        out["union"] = union
+    json.dump(out, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,16 @@ pub struct Finding {
     pub path_count: usize,
     pub message: String,
     pub suggestion: String,
+    /// Whether the fix removes the bytes: false for payload (model weights
+    /// a program needs) and for waste inside the base image; such bytes are
+    /// never in `summary.reclaimable_bytes`.
+    pub reclaimable: bool,
+    /// duplicate-content: the copy to keep (the others are `paths`' rest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep: Option<PathBytes>,
+    /// Package-level findings: the packages, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
     /// What the bytes are, for de-duplicated totals; not serialized.
     #[serde(skip)]
     pub items: Vec<Item>,
@@ -69,6 +79,14 @@ impl Item {
             Item::Version(_, b) | Item::Node(_, b) => b,
         }
     }
+
+    /// The path the item is about.
+    pub fn node(self, tree: &MergedTree) -> NodeId {
+        match self {
+            Item::Node(n, _) => n,
+            Item::Version(v, _) => tree.versions()[v as usize].node,
+        }
+    }
 }
 
 pub struct Context<'a> {
@@ -79,6 +97,8 @@ pub struct Context<'a> {
     pub rules: &'a RuleSet,
     /// The final image's content bytes, for severities.
     pub image_bytes: u64,
+    /// The first `base_layers` layers are the base image's.
+    pub base_layers: usize,
 }
 
 impl Context<'_> {
@@ -87,7 +107,7 @@ impl Context<'_> {
             .get(layer)
             .and_then(|&s| self.steps.get(s))
     }
-    fn step_label(&self, layer: usize) -> String {
+    pub(super) fn step_label(&self, layer: usize) -> String {
         match self.step(layer) {
             Some(s) => format!(
                 "step {} ({})",
@@ -97,7 +117,7 @@ impl Context<'_> {
             None => format!("layer {layer}"),
         }
     }
-    fn severity(&self, bytes: u64) -> Severity {
+    pub(super) fn severity(&self, bytes: u64) -> Severity {
         let share = if self.image_bytes == 0 {
             0.0
         } else {
@@ -167,6 +187,9 @@ pub(super) fn finish(
         path_count: g.items.len(),
         message,
         suggestion,
+        reclaimable: true,
+        keep: None,
+        packages: Vec::new(),
         items: g.items.into_iter().map(|(i, _)| i).collect(),
     }
 }
@@ -192,7 +215,14 @@ fn superseded(cx: &Context<'_>, out: &mut Vec<Finding>) {
         Deleted,
         Overwritten,
         MetadataCopy,
+        /// A base image's file deleted, replaced or re-added by a step of
+        /// this build: that step is the cause (and the fix).
+        BaseDeleted,
+        BaseOverwritten,
+        BaseMetadataCopy,
     }
+    let base = cx.base_layers;
+    let in_base = |l: u32| (l as usize) < base;
     // (kind, layer the bytes are attributed to, the other layer) → items
     let mut groups: BTreeMap<(Kind, usize, usize), Group> = BTreeMap::new();
     let versions = cx.tree.versions();
@@ -226,6 +256,7 @@ fn superseded(cx: &Context<'_>, out: &mut Vec<Finding>) {
             Item::Version(u32::try_from(vi).unwrap_or(u32::MAX), size),
             older.node,
         );
+        let base_caused = in_base(older.layer) && !in_base(newer.layer);
         let key = if newer.present {
             let same = newer
                 .entry_index()
@@ -237,7 +268,17 @@ fn superseded(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 });
             if same {
                 (
-                    Kind::MetadataCopy,
+                    if base_caused {
+                        Kind::BaseMetadataCopy
+                    } else {
+                        Kind::MetadataCopy
+                    },
+                    newer.layer as usize,
+                    older.layer as usize,
+                )
+            } else if base_caused {
+                (
+                    Kind::BaseOverwritten,
                     newer.layer as usize,
                     older.layer as usize,
                 )
@@ -248,6 +289,12 @@ fn superseded(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     newer.layer as usize,
                 )
             }
+        } else if base_caused {
+            (
+                Kind::BaseDeleted,
+                newer.layer as usize,
+                older.layer as usize,
+            )
         } else {
             (Kind::Deleted, older.layer as usize, newer.layer as usize)
         };
@@ -289,8 +336,39 @@ fn superseded(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     "Set owner and mode where the files are created: `COPY --chown=UID:GID --chmod=MODE …` in {other_step}, or chmod/chown in the same RUN that wrote them"
                 ),
             ),
+            Kind::BaseDeleted => (
+                "deleted-base-files",
+                "deleted-later",
+                format!(
+                    "this step deletes {files} of the base image, which still {} in the base layer: deleting {} saves nothing",
+                    if n == 1 { "ships" } else { "ship" },
+                    if n == 1 { "it" } else { "them" }
+                ),
+                "Deleting a base image's files does not shrink the image: drop the deletion, or build on a base without them (a `-slim` or distroless base)".to_string(),
+            ),
+            Kind::BaseOverwritten => (
+                "modified-base-files",
+                "overwritten",
+                format!(
+                    "this step replaces {files} of the base image; the base's version still ships"
+                ),
+                "Leave the base image's files as they are (no `sed -i`, upgrades or rewrites of base files): every change stores a second copy; choose a base that already has what you need".to_string(),
+            ),
+            Kind::BaseMetadataCopy => (
+                "metadata-copy-base-files",
+                "metadata-copy",
+                format!(
+                    "this step re-adds {files} of the base image with identical content (only mode, owner or timestamp changed), storing {} again",
+                    if n == 1 { "it" } else { "them" }
+                ),
+                "Don't chmod/chown the base image's files (`chmod -R`/`chown -R` over system directories copies every file): change only the paths your program writes, created with the right owner (`COPY --chown`, `install -o`), or run as a user that needs no change".to_string(),
+            ),
         };
-        out.push(finish(cx, rule, category, layer, g, message, suggestion));
+        let mut f = finish(cx, rule, category, layer, g, message, suggestion);
+        // The dead bytes sit in the base's layer: no step of this build
+        // can remove them.
+        f.reclaimable = !matches!(kind, Kind::BaseDeleted | Kind::BaseOverwritten);
+        out.push(f);
     }
 }
 
@@ -340,6 +418,12 @@ fn final_tree(cx: &Context<'_>, out: &mut Vec<Finding>) {
             rule.message,
             plural(g.items.len(), "file", "files")
         );
+        let suggestion = if rule.suggestion.contains(SITE_PACKAGES) {
+            rule.suggestion
+                .replace(SITE_PACKAGES, &site_packages_dirs(cx, &g))
+        } else {
+            rule.suggestion.clone()
+        };
         out.push(finish(
             cx,
             &rule.id,
@@ -347,10 +431,43 @@ fn final_tree(cx: &Context<'_>, out: &mut Vec<Finding>) {
             layer,
             g,
             message,
-            rule.suggestion.clone(),
+            suggestion,
         ));
     }
     duplicates(cx, by_hash, out);
+}
+
+/// The placeholder a rule's suggestion uses for where the files are.
+const SITE_PACKAGES: &str = "{site_packages}";
+
+/// The site-packages / dist-packages directories `g`'s files are in, as
+/// shell words (at most four; the largest share first).
+fn site_packages_dirs(cx: &Context<'_>, g: &Group) -> String {
+    let mut dirs: Vec<(String, u64)> = Vec::new();
+    for (item, node) in &g.items {
+        let path = cx.tree.path(*node);
+        let comps: Vec<&[u8]> = path.split(|&b| b == b'/').collect();
+        let Some(i) = comps
+            .iter()
+            .position(|c| *c == b"site-packages" || *c == b"dist-packages")
+        else {
+            continue;
+        };
+        let dir = PathBytes::from_relative(&comps[..=i].join(&b'/')).display();
+        match dirs.iter_mut().find(|d| d.0 == dir) {
+            Some(d) => d.1 += item.bytes(),
+            None => dirs.push((dir, item.bytes())),
+        }
+    }
+    dirs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    if dirs.is_empty() {
+        return "/usr/local/lib/python3*/site-packages".into();
+    }
+    dirs.iter()
+        .take(4)
+        .map(|d| d.0.clone())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn duplicates(
@@ -372,36 +489,45 @@ fn duplicates(
             .then(a[0].1.cmp(&b[0].1))
     });
     for g in groups {
-        let original = g[0].1;
-        let original_path = PathBytes::from_relative(&cx.tree.path(original));
-        // One finding per layer that added extra copies: that step is the fix.
-        let mut per_layer: BTreeMap<usize, Vec<(usize, NodeId, u64)>> = BTreeMap::new();
-        for &copy in &g[1..] {
-            per_layer.entry(copy.0).or_default().push(copy);
+        let keep = g[0].1;
+        let keep_path = PathBytes::from_relative(&cx.tree.path(keep));
+        let copies = &g[1..];
+        // The step to change: the one that added most of the extra copies
+        // (ties: the first).
+        let mut per_layer: BTreeMap<usize, usize> = BTreeMap::new();
+        for c in copies {
+            *per_layer.entry(c.0).or_default() += 1;
         }
-        for (layer, copies) in per_layer {
-            let n = copies.len();
-            let size = copies[0].2;
-            let f = finish(
-                cx,
-                "duplicate-content",
-                "duplicate-content",
-                layer,
-                Group::of_nodes(copies.iter().map(|&(_, c, s)| (c, s))),
-                format!(
-                    "{} of {} ({}), {} copies in the final image",
-                    plural(n, "identical copy", "identical copies"),
-                    original_path.display(),
-                    crate::units::human(size),
-                    g.len()
-                ),
-                format!(
-                    "Keep one copy: reference {} (a symlink, or pass its path) instead of copying it",
-                    original_path.display()
-                ),
-            );
-            out.push(f);
-        }
+        let most = per_layer.values().copied().max().unwrap_or(0);
+        let layer = per_layer
+            .iter()
+            .find(|&(_, &n)| n == most)
+            .map_or(g[0].0, |(&l, _)| l);
+        let size = g[0].2;
+        let mut f = finish(
+            cx,
+            "duplicate-content",
+            "duplicate-content",
+            layer,
+            Group::of_nodes(copies.iter().map(|&(_, c, s)| (c, s))),
+            format!(
+                "{} copies of the same {} file in the final image; {} extra",
+                g.len(),
+                crate::units::human(size),
+                plural(copies.len(), "is", "are")
+            ),
+            format!(
+                "Keep one copy ({}): reference it (a symlink, or pass its path) instead of copying it",
+                keep_path.display()
+            ),
+        );
+        // Every copy: the extra ones (what the fix removes), then the kept
+        // one.
+        f.paths.truncate(MAX_PATHS - 1);
+        f.paths.push(keep_path.clone());
+        f.path_count += 1;
+        f.keep = Some(keep_path);
+        out.push(f);
     }
 }
 
@@ -479,6 +605,9 @@ fn about_step(s: &Step, rule: &str, category: &str, message: String, suggestion:
         path_count: 0,
         message,
         suggestion: suggestion.to_string(),
+        reclaimable: true,
+        keep: None,
+        packages: Vec::new(),
         items: Vec::new(),
     }
 }

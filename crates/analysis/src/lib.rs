@@ -5,15 +5,18 @@
 //! anything. Settings arrive validated ([`Settings`]); wording that messages
 //! need comes from the [`units`] leaf, never from a printer.
 
+pub mod base;
 pub mod budget;
 pub mod categories;
 pub mod dive;
 pub mod findings;
 pub mod ml;
 pub mod packages;
+pub mod refine;
 pub mod report;
 pub mod rules;
 pub mod steps;
+pub mod toolchain;
 pub mod units;
 
 use ballast_image::ImageIndex;
@@ -115,6 +118,10 @@ pub fn dive_metrics(layers: &[LayerIndex]) -> dive::DiveMetrics {
 pub struct Settings<'a> {
     pub rules: &'a rules::RuleSet,
     pub budgets: &'a budget::Budgets,
+    /// What `--min-bytes`, `--ignore` and `--only-own` ask for.
+    pub focus: &'a refine::Focus,
+    /// The base image named with `--base`, when one was.
+    pub given_base: Option<&'a base::GivenBase>,
     /// Put every layer's changed paths in the report (`--json-files`): off
     /// by default, since a 300k-file image would otherwise produce a report
     /// of a hundred MB.
@@ -140,12 +147,26 @@ pub fn analyze(
     let layers = index.layers.as_slice();
     let tree = &index.tree;
     let rules = settings.rules;
+    let focus = settings.focus;
     let history = meta.config.history().clone().unwrap_or_default();
     let map = steps::map_steps(&history, layers.len());
     let diff_ids = meta.config.rootfs().diff_ids();
     let mut warnings = meta.digest_mismatches.clone();
     warnings.extend(meta.skipped.iter().cloned());
     warnings.extend(map.warnings.iter().cloned());
+    let comments: Vec<Option<String>> = history.iter().map(|h| h.comment().clone()).collect();
+    let layer_sizes: Vec<u64> = layers.iter().map(LayerIndex::content_bytes).collect();
+    let (base_info, base_warnings) = base::detect(
+        &map.steps,
+        &comments,
+        diff_ids,
+        &meta.annotations,
+        settings.given_base,
+        &layer_sizes,
+    );
+    warnings.extend(base_warnings);
+    let base_layers = base_info.as_ref().map_or(0, |b| b.layer_count);
+    let base_steps = base_info.as_ref().map_or(0, |b| b.step_count);
     if diff_ids.len() != layers.len() {
         warnings.push(format!(
             "the config lists {} diff_ids for {} layers",
@@ -214,6 +235,7 @@ pub fn analyze(
             empty_layer: s.empty_layer,
             layer_index: s.layer_index,
             size_bytes: s.layer_index.map_or(0, |l| layer_infos[l].size_bytes),
+            inherited: s.index < base_steps,
         })
         .collect();
     let sizes = index.final_sizes();
@@ -225,6 +247,7 @@ pub fn analyze(
         step_of_layer: &map.step_of_layer,
         rules,
         image_bytes: index.final_size(),
+        base_layers,
     };
     // Package attribution and the findings read the index independently;
     // on 300k files each is a sizable share of the run, so they share the
@@ -232,8 +255,21 @@ pub fn analyze(
     let (attribution, mut found) =
         rayon::join(|| packages::attribute(layers, tree), || findings::find(&cx));
     ml::add_findings(&cx, &attribution, &mut found);
+    let ignore = refine::ignore_set(&focus.ignore).unwrap_or_default();
+    let found = refine::refine(&cx, &attribution, base_info.as_ref(), focus, &ignore, found);
     let summary = summarize(&found);
     let suggestions = suggest(&found, &map.steps);
+    let below: Vec<&findings::Finding> = found
+        .iter()
+        .filter(|f| f.bytes > 0 && f.bytes < focus.min_bytes)
+        .collect();
+    let filters = refine::Filters {
+        min_bytes: focus.min_bytes,
+        below_min_count: below.len(),
+        below_min_bytes: below.iter().map(|f| f.bytes).sum(),
+        only_own: focus.only_own,
+        ignore: focus.ignore.clone(),
+    };
     let mut layer_infos = layer_infos;
     if settings.layer_files {
         add_layer_files(&mut layer_infos, layers, tree);
@@ -249,6 +285,7 @@ pub fn analyze(
         compressed_size_bytes: meta.layers.iter().map(|l| l.compressed_size).sum(),
         layer_count: layers.len(),
         file_count,
+        base: base_info,
     };
     let dive = DiveSection::from(dive_metrics);
     let budget = budget::evaluate(
@@ -273,6 +310,7 @@ pub fn analyze(
         suggestions,
         packages: attribution.section(tree, &map.step_of_layer),
         budget,
+        filters,
         warnings,
     };
     Analysis {
@@ -389,7 +427,7 @@ fn summarize(found: &[findings::Finding]) -> Summary {
     }
     Summary {
         wasted_bytes: found.iter().map(|f| f.bytes).sum(),
-        reclaimable_bytes: findings::union_bytes(found),
+        reclaimable_bytes: findings::union_bytes(found.iter().filter(|f| f.reclaimable)),
         by_category,
     }
 }
@@ -415,7 +453,7 @@ fn suggest(found: &[findings::Finding], steps: &[steps::Step]) -> Vec<Suggestion
                     .map(|st| st.instruction.clone())
                     .unwrap_or_default(),
                 fixes,
-                bytes: findings::union_bytes(fs.iter().copied()),
+                bytes: findings::union_bytes(fs.iter().copied().filter(|f| f.reclaimable)),
             }
         })
         .collect();
@@ -509,6 +547,9 @@ mod tests {
             path_count: 0,
             message: String::new(),
             suggestion: fix.into(),
+            reclaimable: true,
+            keep: None,
+            packages: Vec::new(),
             items: Vec::new(),
         }
     }

@@ -60,7 +60,11 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: `reclaimable_bytes` leaves out payload and the base image's waste;
+/// one `duplicate-content` finding per content group (with `keep`);
+/// `image.base`, `steps[].inherited`, `filters` and the findings'
+/// `reclaimable`, `keep` and `packages` are new.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -83,6 +87,8 @@ pub struct Report {
     /// Budget checks from flags, `ballast.toml` and `.dive-ci`; empty
     /// `checks` (and `passed: true`) when none were set.
     pub budget: crate::budget::BudgetVerdict,
+    /// What `--min-bytes`, `--ignore` and `--only-own` did.
+    pub filters: crate::refine::Filters,
     pub warnings: Vec<String>,
 }
 
@@ -91,7 +97,8 @@ pub struct Summary {
     /// Sum of every finding's bytes (a byte named by two findings counts
     /// twice here; see `reclaimable_bytes`).
     pub wasted_bytes: u64,
-    /// Bytes the findings' fixes would remove, each byte counted once.
+    /// Bytes the findings' fixes would remove, each byte counted once;
+    /// payload (model weights) and the base image's own waste excluded.
     pub reclaimable_bytes: u64,
     pub by_category: std::collections::BTreeMap<String, u64>,
 }
@@ -138,6 +145,9 @@ pub struct ImageInfo {
     pub layer_count: usize,
     /// Non-directory paths in the final tree.
     pub file_count: u64,
+    /// The base image's layers, when it could be told apart; `null`
+    /// otherwise.
+    pub base: Option<crate::base::BaseInfo>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -186,6 +196,8 @@ pub struct StepInfo {
     pub layer_index: Option<usize>,
     /// The layer's `size_bytes`; 0 for empty steps.
     pub size_bytes: u64,
+    /// A step of the base image, not of this build.
+    pub inherited: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -244,6 +244,19 @@ mod tests {
             ids(&set, "opt/conda/pkgs/numpy-1.26/lib/x.so"),
             ["conda-pkgs"]
         );
+        // Python's own venv module is not a copied virtualenv.
+        for stdlib in [
+            "usr/lib/python3.11/venv/__init__.py",
+            "usr/local/lib/python3.12/venv/scripts/common/activate",
+            "opt/conda/lib/python3.11/venv/__main__.py",
+        ] {
+            assert!(ids(&set, stdlib).is_empty(), "{stdlib}");
+        }
+        assert_eq!(ids(&set, "app/.venv/bin/python3"), ["copied-venv"]);
+        assert_eq!(
+            ids(&set, "srv/venv/lib/python3.11/site-packages/x.py"),
+            ["copied-venv"]
+        );
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub struct Resolved {
     /// Manifests passed over because they are not container images
     /// (signatures, attestations, artifacts), for the report's warnings.
     pub skipped: Vec<String>,
+    /// The image manifest's annotations (OCI layouts only).
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -320,6 +322,7 @@ fn resolve_docker(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Pr
         config,
         layers,
         skipped: Vec::new(),
+        annotations: std::collections::BTreeMap::new(),
     })
 }
 
@@ -625,6 +628,12 @@ fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
         config,
         layers,
         skipped,
+        annotations: manifest
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
     })
 }
 

@@ -82,6 +82,9 @@ pub struct ImageMeta {
     pub digest_mismatches: Vec<String>,
     /// Manifests passed over as not container images.
     pub skipped: Vec<String>,
+    /// The image manifest's annotations (`org.opencontainers.image.base.name`
+    /// and `.base.digest` among them); empty for docker-archive.
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -337,6 +340,7 @@ fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>)
         repo_tags: r.repo_tags,
         config: r.config,
         layers,
+        annotations: r.annotations,
     }
 }
 
