@@ -143,3 +143,23 @@ fn uncompressed_layer_sizes_are_called_stored() {
     let text = String::from_utf8(o.stdout).expect("utf-8");
     assert!(text.contains(" compressed)"), "{text}");
 }
+
+#[test]
+fn a_pipe_path_is_read_as_a_stream() {
+    let sample = crate::util::sample("ml-mistakes.docker.tar");
+    let file = json_of(&ballast(&[sample.to_str().expect("utf-8"), "--json", "-"]));
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(r#""$0" <(cat "$1") --json -"#)
+        .arg(env!("CARGO_BIN_EXE_ballast"))
+        .arg(&sample)
+        .output()
+        .expect("bash");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let piped: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(
+        piped["image"]["final_size_bytes"],
+        file["image"]["final_size_bytes"]
+    );
+    assert_eq!(piped["findings"], file["findings"]);
+}
