@@ -33,10 +33,11 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "**{}** in {} layers ({} compressed) · **{} reclaimable** · dive efficiency {:.2} %",
+        "**{}** in {} layers ({} {}) · **{} reclaimable** · dive efficiency {:.2} %",
         human(img.size_bytes),
         img.layer_count,
         human(img.compressed_size_bytes),
+        super::text::stored_word(r),
         human(r.summary.reclaimable_bytes),
         r.dive.efficiency * 100.0
     )?;

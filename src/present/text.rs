@@ -11,6 +11,18 @@ use crate::analyze::report::Report;
 /// Widest instruction column before it is cut in the middle.
 const INSTRUCTION_WIDTH: usize = 100;
 
+/// What `compressed_size_bytes` is: the pull size when layers are
+/// compressed, but only the stored tar size when they are not (a
+/// docker-archive's layers), which "compressed" would misname.
+pub fn stored_word(r: &Report) -> &'static str {
+    let uncompressed = |t: &str| t.ends_with(".tar") || t.ends_with("diff.tar");
+    if !r.layers.is_empty() && r.layers.iter().all(|l| uncompressed(&l.media_type)) {
+        "stored"
+    } else {
+        "compressed"
+    }
+}
+
 pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let img = &r.image;
     let name = img
@@ -27,10 +39,11 @@ pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "{} in {} layers ({} compressed), {} files in the final image ({})",
+        "{} in {} layers ({} {}), {} files in the final image ({})",
         human(img.size_bytes),
         img.layer_count,
         human(img.compressed_size_bytes),
+        stored_word(r),
         img.file_count,
         human(img.final_size_bytes),
     )?;

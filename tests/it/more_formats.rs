@@ -107,3 +107,59 @@ fn sha512_blobs_verify() {
     assert_ne!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("sha512:"), "{}", stderr(&o));
 }
+
+#[test]
+fn pre_1_10_docker_save_is_refused_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("old.tar");
+    let mut b = tar::Builder::new(std::fs::File::create(&path).expect("create"));
+    for (name, data) in [
+        ("repositories", &br#"{"busybox":{"latest":"abc"}}"#[..]),
+        ("abc/VERSION", b"1.0"),
+        ("abc/json", br#"{"id":"abc"}"#),
+        ("abc/layer.tar", &layer()[..]),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, data).expect("append");
+    }
+    b.finish().expect("finish");
+    drop(b);
+    let o = ballast(&[path.to_str().expect("utf-8")]);
+    crate::util::assert_clean_failure(&o, "old.tar", "before Docker 1.10");
+    let o = crate::util::ballast_stdin(&["-"], &path);
+    assert!(stderr(&o).contains("before Docker 1.10"), "{}", stderr(&o));
+}
+
+#[test]
+fn uncompressed_layer_sizes_are_called_stored() {
+    let docker = crate::util::sample("ml-mistakes.docker.tar");
+    let o = ballast(&[docker.to_str().expect("utf-8")]);
+    let text = String::from_utf8(o.stdout).expect("utf-8");
+    assert!(text.contains(" stored)"), "{text}");
+    let oci = crate::util::sample("ml-mistakes.oci.tar");
+    let o = ballast(&[oci.to_str().expect("utf-8")]);
+    let text = String::from_utf8(o.stdout).expect("utf-8");
+    assert!(text.contains(" compressed)"), "{text}");
+}
+
+#[test]
+fn a_pipe_path_is_read_as_a_stream() {
+    let sample = crate::util::sample("ml-mistakes.docker.tar");
+    let file = json_of(&ballast(&[sample.to_str().expect("utf-8"), "--json", "-"]));
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(r#""$0" <(cat "$1") --json -"#)
+        .arg(env!("CARGO_BIN_EXE_ballast"))
+        .arg(&sample)
+        .output()
+        .expect("bash");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let piped: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(
+        piped["image"]["final_size_bytes"],
+        file["image"]["final_size_bytes"]
+    );
+    assert_eq!(piped["findings"], file["findings"]);
+}

@@ -1,7 +1,7 @@
 //! Layer blobs arrive uncompressed, gzip (eStargz is gzip too) or zstd; the
 //! media type can lie, so the first bytes decide.
 
-use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::io::{self, BufRead, Cursor, Read};
 
 use serde::Serialize;
 
@@ -21,7 +21,11 @@ impl Compression {
     pub fn sniff(head: &[u8]) -> Compression {
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+            // A skippable frame (magic 0x184D2A5?), which pzstd writes
+            // first; Docker and containerd accept such streams.
+            || (head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18])
+        {
             Compression::Zstd
         } else {
             Compression::None
@@ -74,24 +78,79 @@ pub fn decoder<'a, R: Read + Send + 'a>(
     let kind = Compression::sniff(&head[..got]);
     let stream = Cursor::new(head).take(got as u64).chain(raw);
     let out: Box<dyn BufRead + Send + 'a> = match kind {
-        Compression::None => Box::new(BufReader::with_capacity(STREAM_BUFFER, stream)),
+        Compression::None => Box::new(GrowingBuf::new(stream)),
         Compression::Gzip => {
             // Multi-member: eStargz writes one gzip member per file.
-            let gz = flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(
-                STREAM_BUFFER,
-                stream,
-            ));
-            Box::new(BufReader::with_capacity(STREAM_BUFFER, Truncation(gz)))
+            let gz = flate2::bufread::MultiGzDecoder::new(GrowingBuf::new(stream));
+            Box::new(GrowingBuf::new(Truncation(gz)))
         }
         Compression::Zstd => {
-            let z = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(
-                STREAM_BUFFER,
-                stream,
-            ))?;
-            Box::new(BufReader::with_capacity(STREAM_BUFFER, Truncation(z)))
+            let z = zstd::stream::read::Decoder::with_buffer(GrowingBuf::new(stream))?;
+            Box::new(GrowingBuf::new(Truncation(z)))
         }
     };
     Ok((out, kind))
+}
+
+/// A read-ahead buffer that starts small and doubles, up to
+/// [`STREAM_BUFFER`], while reads keep filling it. A `BufReader` zeroes its
+/// whole buffer on first use, so 10,000 tiny layers cost 10,000 MiB of
+/// memset; here a tiny layer costs its first 16 KiB and a big one still
+/// gets long reads after a few doublings.
+struct GrowingBuf<R> {
+    inner: R,
+    buf: Vec<u8>,
+    pos: usize,
+    filled: usize,
+}
+
+impl<R: Read> GrowingBuf<R> {
+    fn new(inner: R) -> Self {
+        GrowingBuf {
+            inner,
+            buf: vec![0; 16 << 10],
+            pos: 0,
+            filled: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for GrowingBuf<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.filled && out.len() >= self.buf.len() {
+            return self.inner.read(out);
+        }
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for GrowingBuf<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos >= self.filled {
+            if self.filled == self.buf.len() && self.buf.len() < STREAM_BUFFER {
+                let grown = (self.buf.len() * 2).min(STREAM_BUFFER);
+                self.buf.resize(grown, 0);
+            }
+            self.pos = 0;
+            self.filled = 0;
+            self.filled = loop {
+                match self.inner.read(&mut self.buf) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            };
+        }
+        Ok(&self.buf[self.pos..self.filled])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos = (self.pos + amt).min(self.filled);
+    }
 }
 
 /// Names a compressed stream that ends early as truncated, the word a cut
@@ -118,6 +177,13 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// A zstd stream behind a skippable frame, as pzstd writes it.
+    fn skippable_first(zs: &[u8]) -> Vec<u8> {
+        let mut v = vec![0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4];
+        v.extend_from_slice(zs);
+        v
+    }
+
     #[test]
     fn sniffs_and_decodes_each_kind() {
         let plain = b"plain tar bytes would go here".to_vec();
@@ -128,7 +194,8 @@ mod tests {
         for (blob, want) in [
             (plain.clone(), Compression::None),
             (gz, Compression::Gzip),
-            (zs, Compression::Zstd),
+            (zs.clone(), Compression::Zstd),
+            (skippable_first(&zs), Compression::Zstd),
         ] {
             let (mut r, kind) = decoder(Cursor::new(blob)).unwrap();
             assert_eq!(kind, want);

@@ -88,6 +88,12 @@ pub fn resolve(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
         resolve_docker(files, sel)
     } else if files.exists("index.json") {
         resolve_oci(files, sel)
+    } else if files.exists("repositories") {
+        Err(Problem::NotAnImage(
+            "this is a docker save archive from before Docker 1.10 (a repositories file, \
+             no manifest.json), a format ballast does not read; save it again with a newer docker"
+                .into(),
+        ))
     } else {
         Err(Problem::NotAnImage(
             "could not find image manifest (no manifest.json or index.json)".into(),

@@ -132,6 +132,13 @@ where
                 };
                 return load_random_access(&dir, format, &file_label, opts, &index);
             }
+            if !md.is_file() {
+                // A pipe path (`ballast <(docker save img)`, a FIFO) or a
+                // device: no length, no seeking, so read it as a stream.
+                let f = File::open(p).map_err(|e| err(io_problem(e)))?;
+                let r = BufReader::with_capacity(1 << 20, f);
+                return load_stream(Box::new(r), &file_label, opts, &index);
+            }
             if md.len() == 0 {
                 return Err(err(Problem::Empty));
             }

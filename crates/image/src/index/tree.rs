@@ -88,6 +88,11 @@ pub struct MergedTree {
     /// Hard links as inodes, the way a runtime stores them (see
     /// [`crate::index::inode`]).
     pub(super) inodes: super::inode::Inodes,
+    /// Per directory, every child that came alive since the directory was
+    /// last emptied (dead ones and repeats included): removals walk these,
+    /// not every child the directory ever had, so opaque churn over many
+    /// layers stays linear.
+    live_kids: HashMap<NodeId, Vec<NodeId>, IdBuild>,
 }
 
 /// What a node is at some layer, with its entry when it has one.
@@ -307,6 +312,12 @@ impl MergedTree {
             + self.versions.capacity() * std::mem::size_of::<Version>()
             + self.children.capacity() * 16
             + self.names.heap_bytes()
+            + self.live_kids.capacity() * 32
+            + self
+                .live_kids
+                .values()
+                .map(|v| v.capacity() * 4)
+                .sum::<usize>()
     }
 
     fn alive(&self, id: NodeId) -> bool {
@@ -334,6 +345,22 @@ impl MergedTree {
     /// Writes a version of `id` for `layer`, replacing one the same layer
     /// wrote earlier (the same path twice in a layer: the last one wins).
     fn set_version(&mut self, id: NodeId, layer: u32, entry: u32, change: Change, present: bool) {
+        if present && id != ROOT && !self.alive(id) {
+            let parent = self.nodes[id as usize].parent;
+            self.live_kids.entry(parent).or_default().push(id);
+        }
+        self.write_version(id, layer, entry, change, present);
+    }
+
+    /// The children of `id` that may be alive, taking them off its list:
+    /// the caller removes them all.
+    fn take_live_kids(&mut self, id: NodeId) -> Vec<NodeId> {
+        let mut kids = self.live_kids.remove(&id).unwrap_or_default();
+        kids.retain(|&k| self.alive(k));
+        kids
+    }
+
+    fn write_version(&mut self, id: NodeId, layer: u32, entry: u32, change: Change, present: bool) {
         let lv = self.nodes[id as usize].last_version;
         if lv != NONE && self.versions[lv as usize].layer == layer {
             let v = &mut self.versions[lv as usize];
@@ -380,13 +407,7 @@ impl MergedTree {
                 continue;
             }
             self.set_version(n, layer, NONE, Change::Removed, false);
-            let mut c = self.nodes[n as usize].first_child;
-            while c != NONE {
-                if self.alive(c) {
-                    stack.push(c);
-                }
-                c = self.nodes[c as usize].next_sibling;
-            }
+            stack.extend(self.take_live_kids(n));
         }
     }
 }
@@ -472,8 +493,7 @@ pub fn merge_shared(layers: &[LayerIndex]) -> (MergedTree, LinkHashes) {
                 }
                 EntryKind::Opaque => {
                     if let Some(id) = t.resolve(idx.path(e)) {
-                        let kids: Vec<NodeId> = t.children(id).collect();
-                        for k in kids {
+                        for k in t.take_live_kids(id) {
                             t.remove_subtree(k, layer);
                         }
                     }
@@ -559,8 +579,7 @@ pub fn merge_shared(layers: &[LayerIndex]) -> (MergedTree, LinkHashes) {
             };
             if e.kind != EntryKind::Dir && dir_now {
                 // A file replacing a directory hides everything under it.
-                let kids: Vec<NodeId> = t.children(id).collect();
-                for k in kids {
+                for k in t.take_live_kids(id) {
                     t.remove_subtree(k, layer);
                 }
             }
