@@ -9,6 +9,7 @@ pub mod analyze;
 pub mod archive;
 pub mod error;
 pub mod index;
+pub mod pair;
 pub mod present;
 
 use archive::{ImageMeta, Input, LoadOptions};
@@ -40,9 +41,20 @@ pub struct Options {
 
 /// Loads, indexes, merges and analyzes one image.
 pub fn analyze_image(input: &Input, opts: &Options) -> Result<Analysis, LoadError> {
+    analyze_image_reusing(input, opts, &|_| None)
+}
+
+/// [`analyze_image`], taking each layer's index from `reuse(diff_id)` when
+/// it has one (another image's identical layer) instead of reading it again.
+pub fn analyze_image_reusing(
+    input: &Input,
+    opts: &Options,
+    reuse: &(dyn Fn(&str) -> Option<LayerIndex> + Sync),
+) -> Result<Analysis, LoadError> {
     let index_opts = opts.index;
-    let (meta, mut layers) =
-        archive::load(input, &opts.load, |stream| index_layer(stream, index_opts))?;
+    let (meta, mut layers) = archive::load_reusing(input, &opts.load, reuse, |stream| {
+        index_layer(stream, index_opts)
+    })?;
     if opts.load.verify || opts.index.verify {
         // Mismatches are warnings found on the way; `--verify` makes the
         // first one fatal, before any analysis is spent on the image.
