@@ -169,7 +169,7 @@ pub struct Settings {
 /// A settings mistake: the flag or file, and what is wrong.
 pub type SettingsError = String;
 
-fn flag<T>(
+pub(crate) fn flag<T>(
     name: &str,
     v: Option<&str>,
     parse: impl Fn(&str) -> Result<T, String>,
@@ -190,6 +190,9 @@ struct ConfigFile {
     budget: Option<toml::Table>,
     #[serde(default)]
     rule: Vec<rules::Rule>,
+    /// `ballast diff`'s budgets, read by `diff_cli`.
+    #[serde(default, rename = "diff")]
+    _diff: Option<toml::Table>,
 }
 
 impl Cli {

@@ -2,6 +2,8 @@
 //! [`report::Report`]. Nothing here reads an archive or draws anything.
 
 pub mod budget;
+pub mod diff;
+pub mod diff_report;
 pub mod dive;
 pub mod findings;
 pub mod ml;
