@@ -28,6 +28,8 @@ Examples:
   ballast image.tar --format markdown    a summary for a pull-request comment
   ballast oci-dir/ --platform linux/arm64
                                          an OCI layout directory, one platform of several
+  ballast diff old.tar new.tar           what a change added and costs to pull (see
+                                         `ballast diff --help`)
 
 Inputs: docker-archive (legacy and Docker >= 25 OCI layout), kaniko, skopeo/buildah
 docker-archive: and oci-archive: tarballs, OCI layout directories, gzip-compressed

@@ -287,7 +287,7 @@ fn run(s: &DiffSettings) -> Result<DiffReport, String> {
             };
             diff::compare(&old_in, &new_in, &s.budgets)
         }
-        (Old::Image(_), None) => unreachable!("an OLD image is always analysed"),
+        (Old::Image(old), None) => return Err(format!("{}: was not analysed", old.display())),
     })
 }
 
