@@ -915,4 +915,167 @@ mod tests {
         assert_eq!(m.len(), 3);
         assert!(m.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1));
     }
+
+    /// A side from a few steps (instruction, diff_id) and packages
+    /// (name, version, bytes), in a report's JSON shape.
+    fn side(steps: &[(&str, &str)], packages: &[(&str, &str, u64)]) -> Side {
+        let st: Vec<_> = steps
+            .iter()
+            .enumerate()
+            .map(|(i, (ins, _))| {
+                serde_json::json!({"index": i, "instruction": ins, "layer_index": i, "size_bytes": 10 * i})
+            })
+            .collect();
+        let layers: Vec<_> = steps
+            .iter()
+            .enumerate()
+            .map(|(i, (_, d))| {
+                serde_json::json!({"diff_id": d, "compressed_size_bytes": 100 + i, "size_bytes": 10 * i,
+                                   "step_index": i})
+            })
+            .collect();
+        let pk: Vec<_> = packages
+            .iter()
+            .map(|(n, v, b)| {
+                serde_json::json!({"manager": "pip", "name": n, "version": v, "location": "/sp", "bytes": b})
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "schema_version": 1,
+            "image": {"source": "s", "repo_tags": [], "size_bytes": 1, "final_size_bytes": 1,
+                      "compressed_size_bytes": 1, "layer_count": steps.len(), "file_count": 1},
+            "layers": layers, "steps": st, "findings": [],
+            "summary": {"reclaimable_bytes": 0, "by_category": {}},
+            "packages": {"list": pk},
+        }))
+        .unwrap()
+    }
+
+    fn run(o: &Side, n: &Side) -> DiffReport {
+        let input = |side| Input {
+            side,
+            kind: SideKind::Report,
+            files: None,
+        };
+        compare(&input(o), &input(n), &DiffBudgets::default())
+    }
+
+    #[test]
+    fn packages_are_added_removed_upgraded_or_resized() {
+        let steps = [("RUN a", "sha256:a")];
+        let o = side(
+            &steps,
+            &[
+                ("torch", "2.1", 100),
+                ("gone", "1", 5),
+                ("same", "1", 7),
+                ("fat", "1", 10),
+            ],
+        );
+        let n = side(
+            &steps,
+            &[
+                ("torch", "2.2", 130),
+                ("new", "3", 9),
+                ("same", "1", 7),
+                ("fat", "1", 25),
+            ],
+        );
+        let p = run(&o, &n).packages;
+        assert_eq!(
+            p.added.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+            ["new"]
+        );
+        assert_eq!(
+            p.removed
+                .iter()
+                .map(|x| x.name.as_str())
+                .collect::<Vec<_>>(),
+            ["gone"]
+        );
+        assert_eq!(p.upgraded.len(), 1);
+        let up = &p.upgraded[0];
+        assert_eq!(
+            (
+                up.old_version.as_str(),
+                up.new_version.as_str(),
+                up.delta_bytes
+            ),
+            ("2.1", "2.2", 30)
+        );
+        assert_eq!(p.resized.len(), 1);
+        assert_eq!(
+            (p.resized[0].name.as_str(), p.resized[0].delta_bytes),
+            ("fat", 15)
+        );
+    }
+
+    #[test]
+    fn removed_steps_follow_their_matched_predecessor_and_pull_counts_new_layers_once() {
+        let o = side(
+            &[
+                ("FROM", "sha256:base"),
+                ("RUN a", "sha256:a"),
+                ("RUN b", "sha256:b"),
+            ],
+            &[],
+        );
+        let n = side(
+            &[
+                ("FROM", "sha256:base"),
+                ("COPY x", "sha256:x"),
+                ("COPY y", "sha256:x"),
+                ("RUN b", "sha256:b"),
+            ],
+            &[],
+        );
+        let d = run(&o, &n);
+        let rows: Vec<(StepStatus, Option<usize>, Option<usize>)> = d
+            .steps
+            .iter()
+            .map(|s| (s.status, s.old_index, s.new_index))
+            .collect();
+        use StepStatus::*;
+        assert_eq!(
+            rows,
+            [
+                (Same, Some(0), Some(0)),
+                (Removed, Some(1), None),
+                (Added, None, Some(1)),
+                (Added, None, Some(2)),
+                (Same, Some(2), Some(3)),
+            ]
+        );
+        // x twice in NEW is downloaded once; base and b are reused.
+        assert_eq!((d.pull.download_layers, d.pull.download_bytes), (1, 101));
+        assert_eq!(d.pull.reused_layers, 2);
+        let from = d.pull.rebuilt_from.unwrap();
+        assert_eq!((from.step_index, from.layer_count), (1, 3));
+        assert_eq!(d.needs_old_image.len(), 1);
+        assert!(d.paths.is_none());
+    }
+
+    #[test]
+    fn toml_diff_table_reads_every_key_and_names_unknown_ones() {
+        let t: toml::Table = toml::from_str(
+            "max_growth = \"50MB\"\nmax-growth-percent = \"5%\"\nmax_pull = 1000\nfail_on_new = [\"cache\"]\n",
+        )
+        .unwrap();
+        let b = DiffBudgets::from_toml(&t).unwrap();
+        assert_eq!(b.max_growth, Some(50_000_000));
+        assert_eq!(b.max_growth_percent, Some(0.05));
+        assert_eq!(b.max_pull, Some(1000));
+        assert_eq!(b.fail_on_new, ["cache"]);
+        let flags = DiffBudgets {
+            max_pull: Some(1),
+            ..DiffBudgets::default()
+        };
+        assert_eq!(flags.or(b).max_pull, Some(1));
+        let bad: toml::Table = toml::from_str("max_pul = 1").unwrap();
+        assert!(
+            DiffBudgets::from_toml(&bad)
+                .unwrap_err()
+                .contains("unknown key")
+        );
+    }
 }
