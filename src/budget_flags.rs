@@ -5,6 +5,7 @@
 use bytesize::ByteSize;
 
 use ballast::analyze::budget::Budgets;
+use ballast::analyze::diff::DiffBudgets;
 
 /// `1.5GB`, `800MiB`, `20MB`, `1024`: bytesize's units (kB/MB/GB are powers
 /// of 1000, KiB/MiB/GiB of 1024).
@@ -112,6 +113,45 @@ pub fn from_toml(t: &toml::Table) -> Result<Budgets, String> {
     Ok(b)
 }
 
+/// Reads the `[diff]` table of a `ballast.toml`.
+pub fn diff_from_toml(t: &toml::Table) -> Result<DiffBudgets, String> {
+    let text = |k: &str, v: &toml::Value| match v {
+        toml::Value::String(s) => Ok(s.clone()),
+        toml::Value::Integer(i) => Ok(i.to_string()),
+        toml::Value::Float(f) => Ok(f.to_string()),
+        _ => Err(format!("diff.{k}: expected a string or a number")),
+    };
+    let mut b = DiffBudgets::default();
+    for (k, v) in t {
+        let at = |e: String| format!("diff.{k}: {e}");
+        match k.replace('-', "_").as_str() {
+            "max_growth" => b.max_growth = Some(parse_size(&text(k, v)?).map_err(at)?),
+            "max_growth_percent" => {
+                b.max_growth_percent = Some(parse_ratio(&text(k, v)?).map_err(at)?);
+            }
+            "max_pull" => b.max_pull = Some(parse_size(&text(k, v)?).map_err(at)?),
+            "fail_on_new" => {
+                let list = match v {
+                    toml::Value::String(s) => vec![s.clone()],
+                    toml::Value::Array(a) => a
+                        .iter()
+                        .map(|x| x.as_str().map(str::to_string))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| at("expected a list of category names".into()))?,
+                    _ => return Err(at("expected a list of category names".into())),
+                };
+                b.fail_on_new = list;
+            }
+            _ => {
+                return Err(format!(
+                    "diff.{k}: unknown key (known: max_growth, max_growth_percent, max_pull, fail_on_new)"
+                ));
+            }
+        }
+    }
+    Ok(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +190,25 @@ mod tests {
         assert_eq!(merged.min_efficiency, Some(0.9));
         let bad: toml::Table = toml::from_str("max_sise = \"1GB\"").unwrap();
         assert!(from_toml(&bad).unwrap_err().contains("unknown budget"));
+    }
+
+    #[test]
+    fn toml_diff_table_reads_every_key_and_names_unknown_ones() {
+        let t: toml::Table = toml::from_str(
+            "max_growth = \"50MB\"\nmax-growth-percent = \"5%\"\nmax_pull = 1000\nfail_on_new = [\"cache\"]\n",
+        )
+        .unwrap();
+        let b = diff_from_toml(&t).unwrap();
+        assert_eq!(b.max_growth, Some(50_000_000));
+        assert_eq!(b.max_growth_percent, Some(0.05));
+        assert_eq!(b.max_pull, Some(1000));
+        assert_eq!(b.fail_on_new, ["cache"]);
+        let flags = DiffBudgets {
+            max_pull: Some(1),
+            ..DiffBudgets::default()
+        };
+        assert_eq!(flags.or(b).max_pull, Some(1));
+        let bad: toml::Table = toml::from_str("max_pul = 1").unwrap();
+        assert!(diff_from_toml(&bad).unwrap_err().contains("unknown key"));
     }
 }

@@ -30,6 +30,8 @@ Examples:
   ballast image.tar --format markdown    a summary for a pull-request comment
   ballast oci-dir/ --platform linux/arm64
                                          an OCI layout directory, one platform of several
+  ballast diff old.tar new.tar           what a change added and costs to pull (see
+                                         `ballast diff --help`)
 
 Inputs: docker-archive (legacy and Docker >= 25 OCI layout), kaniko, skopeo/buildah
 docker-archive: and oci-archive: tarballs, OCI layout directories, gzip-compressed
@@ -227,7 +229,7 @@ pub struct Settings {
 /// A settings mistake: the flag or file, and what is wrong.
 pub type SettingsError = String;
 
-fn flag<T>(
+pub(crate) fn flag<T>(
     name: &str,
     v: Option<&str>,
     parse: impl Fn(&str) -> Result<T, String>,
@@ -248,6 +250,9 @@ struct ConfigFile {
     budget: Option<toml::Table>,
     #[serde(default)]
     rule: Vec<rules::Rule>,
+    /// `ballast diff`'s budgets, read by `diff_cli`.
+    #[serde(default, rename = "diff")]
+    _diff: Option<toml::Table>,
     #[serde(default)]
     ignore: Option<IgnoreTable>,
 }

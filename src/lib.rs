@@ -7,6 +7,7 @@
 //! person touches: flags and settings, the printers ([`present`]) and the
 //! terminal UI. [`run_pipeline`] is the one place the stages are wired.
 
+pub mod pair;
 pub mod present;
 
 pub use ballast_analysis as analyze;
@@ -15,7 +16,7 @@ pub use ballast_image::{ImageIndex, archive, error, index};
 use ballast_image::archive::{Input, LoadOptions};
 use ballast_image::error::{LoadError, Problem};
 use ballast_image::image_index::load_layers;
-use ballast_image::index::layer::IndexOptions;
+use ballast_image::index::layer::{IndexOptions, LayerIndex};
 
 /// Everything known about one image after a run of the pipeline.
 pub struct Analysis {
@@ -60,8 +61,18 @@ fn load_base(input: &Input) -> Result<analyze::base::GivenBase, LoadError> {
 
 /// Loads, indexes, merges and analyzes one image.
 pub fn run_pipeline(input: &Input, opts: &Options) -> Result<Analysis, LoadError> {
+    run_pipeline_reusing(input, opts, &|_| None)
+}
+
+/// [`run_pipeline`], taking each layer's index from `reuse(diff_id)` when
+/// it has one (another image's identical layer) instead of reading it again.
+pub fn run_pipeline_reusing(
+    input: &Input,
+    opts: &Options,
+    reuse: &(dyn Fn(&str) -> Option<LayerIndex> + Sync),
+) -> Result<Analysis, LoadError> {
     let given_base = opts.base.as_ref().map(load_base).transpose()?;
-    let (meta, layers) = load_layers(input, &opts.load, opts.index)?;
+    let (meta, layers) = load_layers(input, &opts.load, opts.index, reuse)?;
     if opts.load.verify || opts.index.verify {
         // Mismatches are warnings found on the way; `--verify` makes the
         // first one fatal, before any analysis is spent on the image.

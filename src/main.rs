@@ -4,6 +4,7 @@
 
 mod budget_flags;
 mod cli;
+mod diff_cli;
 mod dive_ci;
 mod outputs;
 mod progress;
@@ -25,6 +26,10 @@ const EXIT_OVER_BUDGET: u8 = 1;
 const EXIT_UNANALYZABLE: u8 = 2;
 
 fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "diff") {
+        return diff_cli::main(args[1..].to_vec());
+    }
     let cli = Cli::try_parse().unwrap_or_else(|e| {
         if e.kind() == clap::error::ErrorKind::MissingRequiredArgument
             && let Some(path) = json_took_the_image()

@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 
+use crate::analyze::budget::BudgetVerdict;
 use crate::analyze::report::Report;
 use crate::present::text::{ellipsize_middle, human};
 
@@ -41,31 +42,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         human(r.summary.reclaimable_bytes),
         r.dive.efficiency * 100.0
     )?;
-    if !r.budget.checks.is_empty() {
-        writeln!(out)?;
-        let failed = r.budget.failed();
-        if failed == 0 {
-            writeln!(out, "Budget: ✅ all {} checks pass", r.budget.checks.len())?;
-        } else {
-            writeln!(
-                out,
-                "Budget: ❌ {failed} of {} checks fail",
-                r.budget.checks.len()
-            )?;
-        }
-        writeln!(out)?;
-        writeln!(out, "| Check | Result | Detail |")?;
-        writeln!(out, "|---|---|---|")?;
-        for c in &r.budget.checks {
-            writeln!(
-                out,
-                "| {} | {} | {} |",
-                cell(&c.name),
-                if c.passed { "PASS" } else { "**FAIL**" },
-                cell(&c.message)
-            )?;
-        }
-    }
+    write_budget(&r.budget, out)?;
     if let Some(b) = &img.base {
         writeln!(out)?;
         writeln!(out, "{}", cell(&crate::present::text::base_line(b)))?;
@@ -129,6 +106,37 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             r.filters.below_min_count,
             human(r.filters.min_bytes),
             human(r.filters.below_min_bytes)
+        )?;
+    }
+    Ok(())
+}
+
+/// The budget verdict and one row per check; nothing when no budget is set.
+pub fn write_budget(budget: &BudgetVerdict, out: &mut dyn Write) -> io::Result<()> {
+    if budget.checks.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    let failed = budget.failed();
+    if failed == 0 {
+        writeln!(out, "Budget: ✅ all {} checks pass", budget.checks.len())?;
+    } else {
+        writeln!(
+            out,
+            "Budget: ❌ {failed} of {} checks fail",
+            budget.checks.len()
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "| Check | Result | Detail |")?;
+    writeln!(out, "|---|---|---|")?;
+    for c in &budget.checks {
+        writeln!(
+            out,
+            "| {} | {} | {} |",
+            cell(&c.name),
+            if c.passed { "PASS" } else { "**FAIL**" },
+            cell(&c.message)
         )?;
     }
     Ok(())

@@ -2,6 +2,9 @@
 //! A presenter never re-walks layers or recomputes analysis.
 
 pub mod codequality;
+pub mod diff_json;
+pub mod diff_markdown;
+pub mod diff_text;
 pub mod github;
 pub mod json;
 pub mod junit;

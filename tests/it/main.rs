@@ -6,6 +6,8 @@
 //!   `../shared` is absent).
 //! - `contract`: the JSON report against its schema, strict structs and
 //!   snapshots. `budgets`: exit codes and verdicts, dive `.dive-ci` parity.
+//! - `diff`: `ballast diff` on the sample pairs: deltas, pull cost,
+//!   `--baseline`, schema, snapshots, budgets, shared layers read once.
 //! - `formats`: one image saved in every format gives one answer.
 //! - `errors`: broken input gives exit 2 and one clear line.
 //! - `findings`: planted mistakes are found, attributed and sized; clean
@@ -21,6 +23,7 @@ mod base;
 mod budgets;
 mod ci;
 mod contract;
+mod diff;
 mod dive_fixtures;
 mod errors;
 mod findings;

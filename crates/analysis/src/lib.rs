@@ -8,6 +8,8 @@
 pub mod base;
 pub mod budget;
 pub mod categories;
+pub mod diff;
+pub mod diff_report;
 pub mod dive;
 pub mod findings;
 pub mod ml;

@@ -18,14 +18,18 @@ pub struct ImageIndex {
     final_sizes: Vec<u64>,
 }
 
-/// Loads the archive and indexes every layer (the per-layer half of the
-/// pipeline; [`ImageIndex::merge`] is the other half).
+/// Loads the image and indexes every layer (the per-layer half of the
+/// pipeline; [`ImageIndex::merge`] is the other half). A layer `reuse`
+/// returns an index for (by diff_id, known from the config before any
+/// layer is read) is not read again: `ballast diff` indexes shared layers
+/// once.
 pub fn load_layers(
     input: &Input,
     load: &LoadOptions,
     index: IndexOptions,
+    reuse: &(dyn Fn(&str) -> Option<LayerIndex> + Sync),
 ) -> Result<(ImageMeta, Vec<LayerIndex>), LoadError> {
-    archive::load(input, load, |stream| index_layer(stream, index))
+    archive::load_reusing(input, load, reuse, |stream| index_layer(stream, index))
 }
 
 impl ImageIndex {

@@ -114,6 +114,25 @@ where
     E: Display + Send,
     F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
 {
+    load_reusing(input, opts, &|_| None, index)
+}
+
+/// [`load`], taking a layer's result from `reuse(diff_id)` instead of
+/// indexing it when that gives one (the config names each layer's diff_id
+/// before any layer is read). Only random-access sources reuse; stdin is
+/// read once, front to back, before the config says which blob is which,
+/// and `--verify` must hash every layer.
+pub fn load_reusing<T, E, F>(
+    input: &Input,
+    opts: &LoadOptions,
+    reuse: &(dyn Fn(&str) -> Option<T> + Sync),
+    index: F,
+) -> Result<(ImageMeta, Vec<T>), LoadError>
+where
+    T: Send + Clone,
+    E: Display + Send,
+    F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
+{
     let file_label = input.display();
     let err = |p: Problem| LoadError::new(file_label.clone(), p);
     match input {
@@ -130,7 +149,7 @@ where
                 } else {
                     Format::OciDir
                 };
-                return load_random_access(&dir, format, &file_label, opts, &index);
+                return load_random_access(&dir, format, &file_label, opts, reuse, &index);
             }
             if !md.is_file() {
                 // A pipe path (`ballast <(docker save img)`, a FIFO) or a
@@ -156,7 +175,7 @@ where
             } else {
                 Format::OciArchive
             };
-            load_random_access(&tar, format, &file_label, opts, &index)
+            load_random_access(&tar, format, &file_label, opts, reuse, &index)
         }
     }
 }
@@ -201,6 +220,7 @@ fn load_random_access<T, E, F>(
     format: Format,
     file_label: &str,
     opts: &LoadOptions,
+    reuse: &(dyn Fn(&str) -> Option<T> + Sync),
     index: &F,
 ) -> Result<(ImageMeta, Vec<T>), LoadError>
 where
@@ -235,11 +255,19 @@ where
     for name in &unique {
         sizes.push(c.open(name).map_err(err)?.1);
     }
-    if let Some(p) = &opts.progress {
-        p.bytes_total.store(sizes.iter().sum(), Ordering::Relaxed);
-        p.layers_total.store(unique.len(), Ordering::Relaxed);
+    let mut by_slot: Vec<Option<(T, Compression, Option<String>)>> =
+        (0..unique.len()).map(|_| None).collect();
+    if !opts.verify {
+        reuse_layers(c, &resolved, &slot_of, &unique, reuse, &mut by_slot).map_err(err)?;
     }
-    let mut order: Vec<usize> = (0..unique.len()).collect();
+    let mut order: Vec<usize> = (0..unique.len())
+        .filter(|&i| by_slot[i].is_none())
+        .collect();
+    if let Some(p) = &opts.progress {
+        p.bytes_total
+            .store(order.iter().map(|&i| sizes[i]).sum(), Ordering::Relaxed);
+        p.layers_total.store(order.len(), Ordering::Relaxed);
+    }
     order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
     let first_layer_of = |slot: usize| {
         resolved
@@ -276,8 +304,6 @@ where
             })
         })
         .collect();
-    let mut by_slot: Vec<Option<(T, Compression, Option<String>)>> =
-        (0..unique.len()).map(|_| None).collect();
     // Report the lowest failing layer, so the message is stable.
     let mut failures: Vec<(usize, Problem)> = Vec::new();
     for (slot, r) in results {
@@ -325,6 +351,34 @@ where
         out.push(t);
     }
     Ok((image_meta(file_label, format, resolved, metas), out))
+}
+
+/// Fills `by_slot` with the results `reuse` already holds, by the diff_id
+/// the config gives each layer; a blob is only opened to read its first
+/// bytes (its compression).
+fn reuse_layers<T>(
+    c: &dyn RandomAccess,
+    resolved: &Resolved,
+    slot_of: &HashMap<String, usize>,
+    unique: &[String],
+    reuse: &(dyn Fn(&str) -> Option<T> + Sync),
+    by_slot: &mut [Option<(T, Compression, Option<String>)>],
+) -> Result<(), Problem> {
+    let diff_ids = resolved.config.rootfs().diff_ids();
+    for (i, l) in resolved.layers.iter().enumerate() {
+        let slot = slot_of[&l.name];
+        if by_slot[slot].is_some() {
+            continue;
+        }
+        let Some(t) = diff_ids.get(i).and_then(|d| reuse(d)) else {
+            continue;
+        };
+        let (raw, _) = c.open(&unique[slot])?;
+        let mut head = Vec::with_capacity(4);
+        raw.take(4).read_to_end(&mut head).map_err(Problem::Io)?;
+        by_slot[slot] = Some((t, Compression::sniff(&head), None));
+    }
+    Ok(())
 }
 
 fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>) -> ImageMeta {
