@@ -78,6 +78,16 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub markdown: Option<PathBuf>,
 
+    /// Write a self-contained HTML report (treemap, steps, findings,
+    /// packages) to PATH, or stdout with `-`.
+    #[arg(long, value_name = "PATH|-")]
+    pub html: Option<String>,
+
+    /// Write the final tree in ncdu's JSON export format to PATH, or stdout
+    /// with `-` (browse it with `ncdu -f PATH`).
+    #[arg(long, value_name = "PATH|-")]
+    pub ncdu: Option<String>,
+
     /// CI mode: no UI; print the summary and one PASS/FAIL line per budget.
     #[arg(long)]
     pub ci: bool,
@@ -161,6 +171,8 @@ pub struct Settings {
     pub json: Option<JsonTarget>,
     pub format: Format,
     pub markdown: Option<PathBuf>,
+    pub html: Option<JsonTarget>,
+    pub ncdu: Option<JsonTarget>,
     pub ci: bool,
     pub verify: bool,
     pub progress: bool,
@@ -194,13 +206,27 @@ struct ConfigFile {
 
 impl Cli {
     pub fn into_settings(self) -> Result<Settings, SettingsError> {
-        let json = self.json.as_deref().map(|p| {
+        let target = |p: &str| {
             if p == "-" {
                 JsonTarget::Stdout
             } else {
                 JsonTarget::File(PathBuf::from(p))
             }
-        });
+        };
+        let json = self.json.as_deref().map(target);
+        let html = self.html.as_deref().map(target);
+        let ncdu = self.ncdu.as_deref().map(target);
+        let on_stdout: Vec<&str> = [("--json", &json), ("--html", &html), ("--ncdu", &ncdu)]
+            .iter()
+            .filter(|(_, t)| **t == Some(JsonTarget::Stdout))
+            .map(|(f, _)| *f)
+            .collect();
+        if on_stdout.len() > 1 {
+            return Err(format!(
+                "{} all write to stdout; give all but one a file path",
+                on_stdout.join(" and ")
+            ));
+        }
         let mut flags = Budgets {
             max_size: flag("max-size", self.max_size.as_deref(), budget::parse_size)?,
             max_compressed_size: flag(
@@ -299,6 +325,8 @@ impl Cli {
             json,
             format: self.format,
             markdown: self.markdown,
+            html,
+            ncdu,
             ci: self.ci,
             verify: self.verify,
             progress: !self.no_progress,

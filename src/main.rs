@@ -89,6 +89,8 @@ fn interactive(s: &Settings) -> bool {
     io::stdout().is_terminal()
         && s.json.is_none()
         && s.markdown.is_none()
+        && s.html.is_none()
+        && s.ncdu.is_none()
         && !s.ci
         && !s.verify
         && s.format == Format::Text
@@ -162,7 +164,25 @@ fn present_all(s: &Settings, a: &Analysis) -> io::Result<()> {
     if let Some(path) = &s.markdown {
         with_file(path, |w| present::markdown::write(r, w))?;
     }
-    let json_on_stdout = s.json == Some(JsonTarget::Stdout);
+    if let Some(target) = &s.html {
+        let page = present::html::data::image_page(r, &a.tree, &a.layers, &a.packages);
+        match target {
+            JsonTarget::File(path) => with_file(path, |w| present::html::write(&page, w))?,
+            JsonTarget::Stdout => present::html::write(&page, &mut out)?,
+        }
+    }
+    match &s.ncdu {
+        Some(JsonTarget::File(path)) => {
+            with_file(path, |w| present::ncdu::write(&a.tree, &a.layers, w))?;
+        }
+        Some(JsonTarget::Stdout) => present::ncdu::write(&a.tree, &a.layers, &mut out)?,
+        None => {}
+    }
+    // One document on stdout (checked in cli.rs); the summary then goes to
+    // stderr with `--ci`, or nowhere.
+    let json_on_stdout = [&s.json, &s.html, &s.ncdu]
+        .iter()
+        .any(|t| **t == Some(JsonTarget::Stdout));
     if s.ci {
         // With the JSON on stdout, the CI text goes to stderr.
         if json_on_stdout {

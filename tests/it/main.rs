@@ -11,15 +11,19 @@
 //!   images stay quiet; user rules add categories.
 //! - `hostile`: the hostile corpus (`tests/hostile/`): clean errors, no
 //!   hangs, correct trees; big cases behind `BALLAST_BIG_TESTS=1`.
+//! - `html`: `--html` in headless chromium (driven by `cdp`) and `--ncdu`
+//!   in ncdu under tmux.
 //! - `report_shape` (shared with `tests/packages.rs`) and `util`: helpers.
 
 mod budgets;
+mod cdp;
 mod contract;
 mod dive_fixtures;
 mod errors;
 mod findings;
 mod formats;
 mod hostile;
+mod html;
 mod merge_model;
 #[path = "../common/report_shape.rs"]
 mod report_shape;
