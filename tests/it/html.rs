@@ -413,3 +413,99 @@ fn ncdu_opens_the_export_with_the_reports_totals() {
         "ncdu's item info does not show {name} with {want} bytes:\n{screen}"
     );
 }
+
+/// The growth page from the clean sample to the ML one (the lead wires it
+/// to `ballast diff … --html`): every tile says how its path changed, as
+/// the two final trees say, and the tiles add up to both images' sizes.
+#[test]
+fn diff_page_marks_added_grown_and_removed_paths() {
+    use ballast::present::html::data::{self, Side};
+    let load = |name: &str| {
+        ballast::analyze_image(
+            &ballast::archive::Input::parse(sample(name).to_str().expect("utf-8")),
+            &ballast::Options::default(),
+        )
+        .expect("analyze")
+    };
+    let (old, new) = (load("clean.docker.tar"), load("ml-mistakes.docker.tar"));
+    fn side(a: &ballast::Analysis) -> Side<'_> {
+        Side {
+            report: &a.report,
+            tree: &a.tree,
+            layers: &a.layers,
+            packages: &a.packages,
+        }
+    }
+    let d = data::diff_page(side(&old), side(&new));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("diff.html");
+    let mut out = Vec::new();
+    ballast::present::html::write(&d, &mut out).expect("write");
+    std::fs::write(&page, out).expect("write page");
+
+    let Some(mut b) = browser() else { return };
+    b.open(&url(&page)).expect("load");
+    assert!(b.wait_true(
+        "document.body.dataset.ready === '1'",
+        Duration::from_secs(10)
+    ));
+    let top = "#treemap rect[data-depth=\"1\"]";
+    assert_eq!(tile_sum(&mut b, top), new.report.image.final_size_bytes);
+    let old_sum = b.eval(&format!(
+        "[...document.querySelectorAll('{top}')].reduce((s, r) => s + Number(r.dataset.oldBytes), 0)"
+    ));
+    assert_eq!(
+        old_sum.as_f64().expect("number") as u64,
+        old.report.image.final_size_bytes
+    );
+
+    // Every drawn tile's change agrees with the two trees.
+    let size_in = |a: &ballast::Analysis, path: &str| -> Option<u64> {
+        let rel = path.trim_start_matches('/').as_bytes();
+        let id = a.tree.lookup(rel)?;
+        let last = a.layers.len() - 1;
+        a.tree.state_at(&a.layers, id, last)?;
+        Some(a.tree.sizes_at(&a.layers, last)[id as usize])
+    };
+    let tiles = b.eval(
+        "[...document.querySelectorAll('#treemap rect.tile[data-i]:not(.small)')].map(r => [r.dataset.path, r.dataset.change])",
+    );
+    let tiles = tiles.as_array().expect("tiles");
+    assert!(tiles.len() > 10, "{tiles:?}");
+    let mut seen = std::collections::BTreeSet::new();
+    for t in tiles {
+        let (path, change) = (t[0].as_str().expect("path"), t[1].as_str().expect("change"));
+        let want = match (size_in(&old, path), size_in(&new, path)) {
+            (None, Some(_)) => "added",
+            (Some(_), None) => "removed",
+            (Some(o), Some(n)) if n > o => "grown",
+            (Some(o), Some(n)) if n < o => "shrunk",
+            (Some(_), Some(_)) => continue, // unchanged or rewritten: same size
+            (None, None) => panic!("{path} is in neither image"),
+        };
+        assert_eq!(change, want, "{path}");
+        seen.insert(want);
+    }
+    assert!(seen.contains("added") && seen.contains("grown"), "{seen:?}");
+    let added = b.eval("document.querySelector('#treemap rect[data-path=\"/models/model.safetensors\"]').dataset.change");
+    assert_eq!(added, "added");
+    assert_clean(&b, &page);
+}
+
+#[test]
+fn html_and_ncdu_go_to_stdout_alone_and_bad_paths_fail_cleanly() {
+    let image = sample("clean.docker.tar");
+    let image = image.to_str().expect("utf-8");
+    let o = ballast(&[image, "--html", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = String::from_utf8(o.stdout).expect("utf-8");
+    assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"));
+    let o = ballast(&[image, "--ncdu", "-"]);
+    let doc: Value = serde_json::from_slice(&o.stdout).expect("stdout is only the export");
+    assert_eq!(doc[0], 1);
+
+    let o = ballast(&[image, "--json", "-", "--html", "-"]);
+    crate::util::assert_clean_failure(&o, "--html", "stdout");
+    let o = ballast(&[image, "--html", "/nonexistent-dir/page.html"]);
+    crate::util::assert_clean_failure(&o, "/nonexistent-dir/page.html", "no such file");
+}

@@ -189,7 +189,10 @@
   function render() {
     writeHash();
     while (svg.firstChild) svg.removeChild(svg.firstChild);
-    var W = svg.clientWidth || 1000, H = svg.clientHeight || 600;
+    // A fixed pixel height, so the drawing and its box always agree.
+    var H = Math.min(820, Math.max(360, Math.round((window.innerHeight || 900) * 0.62)));
+    svg.style.height = H + 'px';
+    var W = svg.clientWidth || 1000;
     drawnSize = W + 'x' + H;
     svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     svg.classList.toggle('searching', !!hits);
