@@ -5,6 +5,7 @@
 (function () {
   'use strict';
   var D = JSON.parse(document.getElementById('ballast-data').textContent);
+  performance.mark('ballast-parsed');
   var T = D.tree;
   var N = T.name.length;
   var DIFF = D.mode === 'diff';
@@ -618,7 +619,9 @@
   }
   window.addEventListener('resize', resized);
   if (window.ResizeObserver) new ResizeObserver(resized).observe(svg);
+  performance.mark('ballast-indexed');
   if (state.query) { search.value = state.query; runSearch(); } else render();
+  performance.mark('ballast-treemap');
   renderSteps();
   renderFindings();
   renderPackages();
