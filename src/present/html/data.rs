@@ -851,3 +851,67 @@ fn header(report: &Report) -> Header {
         base_final_size_bytes: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(id: NodeId, parent: usize, bytes: u64, step: i32) -> Raw<'static> {
+        Raw {
+            id,
+            name: b"f",
+            parent,
+            kind: FILE,
+            bytes,
+            files: 1,
+            step,
+            package: -1,
+            category: -1,
+            old: 0,
+            change: UNCHANGED,
+            hash: 0,
+        }
+    }
+
+    /// A root holding one big file and ten small ones from ten steps: the
+    /// small ones fold into at most six groups, the smallest merged, and
+    /// every byte and file is still counted once.
+    #[test]
+    fn small_files_fold_into_at_most_six_groups_per_directory() {
+        let mut raw = vec![Raw {
+            kind: DIR,
+            files: 0,
+            ..file(ROOT, 0, 0, -1)
+        }];
+        raw.push(file(1, 0, 1_000_000, 0));
+        for s in 0..10u32 {
+            raw.push(file(
+                2 + s,
+                0,
+                100 + u64::from(s),
+                i32::try_from(s).unwrap(),
+            ));
+        }
+        raw[0].bytes = raw[1..].iter().map(|r| r.bytes).sum();
+        raw[0].files = 11;
+        // Half a budget of 4 keeps two nodes: the big file and the 109-byte one.
+        let (t, map) = fold(&raw, 4, false);
+        assert_eq!(t.small_below, 109);
+        let groups: Vec<usize> = (0..t.name.len()).filter(|&i| t.kind[i] == SMALL).collect();
+        assert_eq!(groups.len(), MAX_GROUPS);
+        assert_eq!(t.bytes[1..].iter().sum::<u64>(), t.bytes[0]);
+        assert_eq!(t.files[1..].iter().sum::<u64>(), 11);
+        // Each folded file maps to a group; the four smallest (steps 0-3)
+        // share the merged last one.
+        for (i, &m) in map.iter().enumerate().take(11).skip(2) {
+            assert_eq!(t.kind[m as usize], SMALL, "raw {i}");
+        }
+        assert_eq!(t.kind[map[11] as usize], FILE);
+        let merged = map[2];
+        assert!((3..6).all(|i| map[i] == merged));
+        assert_eq!(
+            (t.files[merged as usize], t.bytes[merged as usize]),
+            (4, 406)
+        );
+    }
+}
