@@ -26,6 +26,7 @@ Examples:
   ballast image.tar --ci --ci-config .dive-ci
                                          dive's own rules, evaluated as dive does
   ballast image.tar --format markdown    a summary for a pull-request comment
+  ballast image.tar --html report.html   one offline HTML page: treemap, steps, findings
   ballast oci-dir/ --platform linux/arm64
                                          an OCI layout directory, one platform of several
 
