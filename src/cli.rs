@@ -28,6 +28,7 @@ Examples:
   ballast image.tar --ci --ci-config .dive-ci
                                          dive's own rules, evaluated as dive does
   ballast image.tar --format markdown    a summary for a pull-request comment
+  ballast image.tar --html report.html   one offline HTML page: treemap, steps, findings
   ballast oci-dir/ --platform linux/arm64
                                          an OCI layout directory, one platform of several
   ballast diff old.tar new.tar           what a change added and costs to pull (see
@@ -84,6 +85,16 @@ pub struct Cli {
     /// comment or CI step summary).
     #[arg(long, value_name = "PATH|-")]
     pub markdown: Option<String>,
+
+    /// Write a self-contained HTML report (treemap, steps, findings,
+    /// packages) to PATH, or stdout with `-`.
+    #[arg(long, value_name = "PATH|-")]
+    pub html: Option<String>,
+
+    /// Write the final tree in ncdu's JSON export format to PATH, or stdout
+    /// with `-` (browse it with `ncdu -f PATH`).
+    #[arg(long, value_name = "PATH|-")]
+    pub ncdu: Option<String>,
 
     /// CI mode: no UI; print the summary and one PASS/FAIL line per budget.
     /// With no budget set anywhere, dive's default rules apply.
@@ -219,6 +230,8 @@ pub struct Settings {
     pub sarif: Option<JsonTarget>,
     pub codequality: Option<JsonTarget>,
     pub junit: Option<JsonTarget>,
+    pub html: Option<JsonTarget>,
+    pub ncdu: Option<JsonTarget>,
     pub ci: bool,
     /// `--ci` found no budget anywhere and applies dive's default rules.
     pub dive_defaults: bool,
@@ -268,12 +281,16 @@ struct IgnoreTable {
 impl Cli {
     pub fn into_settings(self) -> Result<Settings, SettingsError> {
         let json = self.json.as_deref().map(JsonTarget::parse);
+        let html = self.html.as_deref().map(JsonTarget::parse);
+        let ncdu = self.ncdu.as_deref().map(JsonTarget::parse);
         let outputs = crate::outputs::Requested {
             json: json.clone(),
             markdown: self.markdown.as_deref().map(JsonTarget::parse),
             sarif: self.sarif.as_deref().map(JsonTarget::parse),
             codequality: self.codequality.as_deref().map(JsonTarget::parse),
             junit: self.junit.as_deref().map(JsonTarget::parse),
+            html: html.clone(),
+            ncdu: ncdu.clone(),
             format: self.format,
         };
         outputs.check()?;
@@ -442,6 +459,8 @@ impl Cli {
             codequality: outputs.codequality,
             junit: outputs.junit,
             json,
+            html,
+            ncdu,
             ci: self.ci,
             dive_defaults,
             verify: self.verify,

@@ -107,6 +107,8 @@ fn interactive(s: &Settings) -> bool {
         && s.sarif.is_none()
         && s.codequality.is_none()
         && s.junit.is_none()
+        && s.html.is_none()
+        && s.ncdu.is_none()
         && !s.ci
         && !s.verify
         && s.format == Format::Text
@@ -185,9 +187,23 @@ fn present_all(s: &Settings, a: &Analysis) -> io::Result<()> {
         present::codequality::write(r, &locations, w)
     })?;
     outputs::emit(s.junit.as_ref(), &mut out, |w| present::junit::write(r, w))?;
+    outputs::emit(s.html.as_ref(), &mut out, |w| {
+        let page = present::html::data::image_page(r, &a.image.tree, &a.image.layers, &a.packages);
+        present::html::write(&page, w)
+    })?;
+    outputs::emit(s.ncdu.as_ref(), &mut out, |w| {
+        present::ncdu::write(&a.image.tree, &a.image.layers, w)
+    })?;
     outputs::github_actions(r, &locations)?;
-    let stdout_taken =
-        outputs::other_on_stdout(&[&s.json, &s.markdown, &s.sarif, &s.codequality, &s.junit]);
+    let stdout_taken = outputs::other_on_stdout(&[
+        &s.json,
+        &s.markdown,
+        &s.sarif,
+        &s.codequality,
+        &s.junit,
+        &s.html,
+        &s.ncdu,
+    ]);
     if s.ci {
         // With another output on stdout, the CI text goes to stderr.
         if stdout_taken {

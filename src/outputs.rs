@@ -22,18 +22,22 @@ pub struct Requested {
     pub sarif: Option<JsonTarget>,
     pub codequality: Option<JsonTarget>,
     pub junit: Option<JsonTarget>,
+    pub html: Option<JsonTarget>,
+    pub ncdu: Option<JsonTarget>,
     /// `--format`, when given: the summary then claims stdout.
     pub format: Option<Format>,
 }
 
 impl Requested {
-    fn files(&self) -> [(&'static str, &Option<JsonTarget>); 5] {
+    fn files(&self) -> [(&'static str, &Option<JsonTarget>); 7] {
         [
             ("--json", &self.json),
             ("--markdown", &self.markdown),
             ("--sarif", &self.sarif),
             ("--codequality", &self.codequality),
             ("--junit", &self.junit),
+            ("--html", &self.html),
+            ("--ncdu", &self.ncdu),
         ]
     }
 

@@ -14,7 +14,9 @@
 //!   message, when absent, unless `BALLAST_REQUIRE_SAMPLES` is set.
 //! - `clean.*.tar` and `ml-mistakes.*.tar`: the ML findings stay silent.
 
-#![allow(clippy::unwrap_used)] // a test may panic on what it did not expect
+// Test scaffolding: a test may panic on what it did not expect, and the
+// pedantic lints are for the product code.
+#![allow(clippy::unwrap_used, clippy::pedantic)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -4,7 +4,9 @@
 //! degenerate areas, hostile images, the loading screen, and (when tmux is
 //! installed) the real binary in a real terminal.
 
-#![allow(clippy::unwrap_used)] // a test may panic on what it did not expect
+// Test scaffolding: a test may panic on what it did not expect, and the
+// pedantic lints are for the product code.
+#![allow(clippy::unwrap_used, clippy::pedantic)]
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};

@@ -14,13 +14,18 @@
 //!   images stay quiet; user rules add categories.
 //! - `hostile`: the hostile corpus (`tests/hostile/`): clean errors, no
 //!   hangs, correct trees; big cases behind `BALLAST_BIG_TESTS=1`.
+//! - `html`: `--html` in headless chromium (driven by `cdp`) and `--ncdu`
+//!   in ncdu under tmux.
 //! - `report_shape` (shared with `tests/packages.rs`) and `util`: helpers.
 
-#![allow(clippy::unwrap_used)] // a test may panic on what it did not expect
+// Test scaffolding: a test may panic on what it did not expect, and the
+// pedantic lints are for the product code.
+#![allow(clippy::unwrap_used, clippy::pedantic)]
 
 mod architecture;
 mod base;
 mod budgets;
+mod cdp;
 mod ci;
 mod contract;
 mod diff;
@@ -31,6 +36,7 @@ mod formats;
 mod gotar;
 mod hardlinks;
 mod hostile;
+mod html;
 mod merge_model;
 mod more_formats;
 mod outer_names;
