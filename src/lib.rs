@@ -3,10 +3,12 @@
 //! The pipeline runs once, one way: [`archive`] loads an image archive and
 //! streams each layer to [`index`], which builds per-layer entry lists and the
 //! merged tree; [`analyze`] turns those into one plain [`analyze::report::Report`];
-//! [`present`] shows it as text, JSON or (in the binary) a terminal UI.
+//! [`present`] shows it as text, JSON or (in the binary) a terminal UI, which
+//! draws from the UI-free browsing model in [`browse`].
 
 pub mod analyze;
 pub mod archive;
+pub mod browse;
 pub mod error;
 pub mod index;
 pub mod present;

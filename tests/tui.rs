@@ -21,11 +21,11 @@ use ratatui::style::Color;
 use ratatui::widgets::Widget;
 
 use ballast::archive::{Input, LoadProgress};
+use ballast::browse::lens::{Mode, Sort};
+use ballast::browse::model::PackageSort;
 use ballast::present::tui::app::{App, WasteRow};
 use ballast::present::tui::event_loop::{Loading, Outcome, Screen, Scripted, run_loop};
 use ballast::present::tui::layout::Pane;
-use ballast::present::tui::lens::{Mode, Sort};
-use ballast::present::tui::model::PackageSort;
 use ballast::present::tui::widgets::{self, LoadingView};
 use ballast::present::tui::{Model, Theme};
 
@@ -847,14 +847,15 @@ fn every_pane_renders_into_tiny_areas() {
         ] {
             let area = Rect::new(0, 0, w, h);
             let mut buf = Buffer::empty(area);
-            widgets::render_app(app, area, &mut buf);
-            widgets::Header { app }.render(area, &mut buf);
-            widgets::StepsPane { app }.render(area, &mut buf);
-            widgets::TreePane { app }.render(area, &mut buf);
-            widgets::WastePane { app }.render(area, &mut buf);
-            widgets::PackagesPane { app }.render(area, &mut buf);
-            widgets::DetailsPane { app }.render(area, &mut buf);
-            widgets::Footer { app }.render(area, &mut buf);
+            let p = app.props();
+            widgets::render_app(&p, area, &mut buf);
+            p.header().render(area, &mut buf);
+            p.steps_pane().render(area, &mut buf);
+            p.tree_pane().render(area, &mut buf);
+            p.waste_pane().render(area, &mut buf);
+            p.packages_pane().render(area, &mut buf);
+            p.details_pane().render(area, &mut buf);
+            p.footer().render(area, &mut buf);
             widgets::HelpOverlay {
                 theme: &app.theme,
                 scroll: 99,
@@ -963,7 +964,8 @@ fn loading_screen_shows_progress_then_opens_the_ui() {
     let elapsed = regex::Regex::new(r"\d+\.\d s").expect("regex");
     insta::assert_snapshot!("loading_80x24", elapsed.replace_all(&text, "N.N s"));
 
-    tx.send(Ok(load(&sample()))).expect("send");
+    let analysis = ballast::analyze_image(&Input::Path(sample()), &ballast::Options::default());
+    tx.send(analysis).expect("send");
     let keys = Scripted(VecDeque::from(vec![key(KeyCode::Tab, KeyModifiers::NONE)]));
     run_loop(&mut term, &mut screen, &mut { keys }, &theme).expect("loop");
     let Screen::Ready(app) = &screen else {
@@ -992,7 +994,7 @@ fn q_quits_while_loading_and_a_load_failure_is_returned() {
     assert!(matches!(screen, Screen::Loading(_)));
 
     let bad = root().join("tests/hostile/corpus/docker-manifest-not-json.tar");
-    let result = Model::load(&Input::Path(bad), &ballast::Options::default());
+    let result = ballast::analyze_image(&Input::Path(bad), &ballast::Options::default());
     let (tx, rx) = std::sync::mpsc::channel();
     tx.send(result).expect("send");
     let mut screen = Screen::Loading(Loading {

@@ -2,8 +2,9 @@
 //! the backend and the input source, so tests drive the very same loop on
 //! ratatui's `TestBackend` with a scripted list of events.
 //!
-//! While the image loads (on another thread) the loop shows progress and
-//! polls the loader's channel; the UI opens at once and q works throughout.
+//! While the image loads (on a thread the caller started) the loop shows
+//! progress and polls the loader's channel for the finished analysis; the
+//! UI opens at once and q works throughout.
 
 use std::io;
 use std::sync::Arc;
@@ -14,14 +15,15 @@ use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 
+use crate::Analysis;
 use crate::analyze::budget::BudgetVerdict;
 use crate::archive::LoadProgress;
 use crate::error::LoadError;
 
 use super::app::App;
-use super::model::Model;
 use super::theme::Theme;
 use super::widgets;
+use crate::browse::model::Model;
 
 /// How the UI ended.
 #[derive(Debug)]
@@ -80,11 +82,13 @@ impl Inputs for Scripted {
     }
 }
 
+/// An analysis under way elsewhere: what the loading screen shows, and
+/// where the finished analysis (or the reason there is none) arrives.
 pub struct Loading {
     pub source: String,
     pub progress: Arc<LoadProgress>,
     pub started: Instant,
-    pub result: Receiver<Result<Model, LoadError>>,
+    pub result: Receiver<Result<Analysis, LoadError>>,
 }
 
 pub enum Screen {
@@ -111,9 +115,9 @@ pub fn run_loop<B: Backend>(
     loop {
         if let Screen::Loading(l) = screen {
             match l.result.try_recv() {
-                Ok(Ok(model)) => {
+                Ok(Ok(analysis)) => {
                     let size = terminal.size().map_err(backend_err)?;
-                    let mut app = App::new(model, theme.clone());
+                    let mut app = App::new(Model::new(analysis), theme.clone());
                     app.resize(size.width, size.height);
                     *screen = Screen::Ready(Box::new(app));
                 }
@@ -138,7 +142,7 @@ pub fn run_loop<B: Backend>(
                         area,
                     );
                 }
-                Screen::Ready(app) => widgets::draw(f, app),
+                Screen::Ready(app) => widgets::draw(f, &app.props()),
             })
             .map_err(backend_err)?;
         let wait = match screen {

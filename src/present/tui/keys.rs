@@ -11,7 +11,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::list::Move;
+use crate::browse::list::Move;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {

@@ -4,7 +4,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use super::lens::Mark;
+use crate::browse::lens::Mark;
 
 #[derive(Clone, Debug)]
 pub struct Theme {

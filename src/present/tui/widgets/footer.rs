@@ -6,13 +6,22 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::super::app::App;
+use crate::browse::lens::PathFilter;
+
 use super::super::keys::{self, Section};
 use super::super::layout::Pane;
-use super::super::text;
+use super::super::theme::Theme;
+use crate::browse::text;
 
 pub struct Footer<'a> {
-    pub app: &'a App,
+    pub theme: &'a Theme,
+    pub focus: Pane,
+    /// Esc has a view to go back to.
+    pub can_go_back: bool,
+    /// The filter being typed, and what it matched.
+    pub input: Option<&'a str>,
+    pub filter: Option<&'a PathFilter>,
+    pub message: Option<&'a str>,
 }
 
 impl Widget for Footer<'_> {
@@ -20,12 +29,11 @@ impl Widget for Footer<'_> {
         if area.is_empty() {
             return;
         }
-        let app = self.app;
-        let t = &app.theme;
+        let t = self.theme;
         let width = usize::from(area.width);
-        if let Some(input) = app.input() {
-            let typed = text::clean_str(&input.text);
-            let status = match &app.settings().filter {
+        if let Some(input) = self.input {
+            let typed = text::clean_str(input);
+            let status = match self.filter {
                 Some(f) => format!(
                     "  {} · {} paths  Enter keep · Esc cancel",
                     if f.literal { "substring" } else { "regex" },
@@ -43,17 +51,17 @@ impl Widget for Footer<'_> {
             .render(area, buf);
             return;
         }
-        let section = match app.focus() {
+        let section = match self.focus {
             Pane::Steps => Section::Steps,
             Pane::Tree => Section::Tree,
             Pane::Waste => Section::Waste,
             Pane::Packages => Section::Packages,
         };
-        let message = app.message().map(text::clean_str);
+        let message = self.message.map(text::clean_str);
         let reserve = message.as_ref().map_or(0, |m| text::width(m) + 2);
         let mut spans = Vec::new();
         let mut used = 0;
-        for (key, word) in keys::footer(section, app.can_go_back()) {
+        for (key, word) in keys::footer(section, self.can_go_back) {
             let w = text::width(&key) + text::width(word) + 3;
             if used + w > width.saturating_sub(reserve) {
                 break;

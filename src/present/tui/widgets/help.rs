@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use super::super::keys;
-use super::super::text;
 use super::super::theme::Theme;
+use crate::browse::text;
 
 pub struct HelpOverlay<'a> {
     pub theme: &'a Theme,

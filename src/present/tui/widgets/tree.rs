@@ -9,14 +9,21 @@ use ratatui::widgets::Widget;
 
 use crate::index::layer::EntryKind;
 
-use super::super::app::App;
-use super::super::layout::Pane;
-use super::super::lens::{self, Mark, Mode, Sort};
-use super::super::text;
+use crate::browse::model::Model;
+
+use super::super::panes::files::FilesState;
+use super::super::theme::Theme;
 use super::{frame_pane, pad_left, row, selection_style};
+use crate::browse::lens::{self, Mark, Mode, Sort};
+use crate::browse::text;
 
 pub struct TreePane<'a> {
-    pub app: &'a App,
+    pub model: &'a Model,
+    pub theme: &'a Theme,
+    pub state: &'a FilesState,
+    /// The selected step, for the title.
+    pub step: Option<usize>,
+    pub focused: bool,
 }
 
 const SIZE_W: usize = 9;
@@ -27,16 +34,12 @@ impl TreePane<'_> {
     /// Short by default ("Files · step 14"); each view or filter that is
     /// not the default adds a word, so the title says why rows are missing.
     fn title(&self) -> String {
-        let app = self.app;
-        let s = app.settings();
+        let s = &self.state.settings;
         let mut parts = vec![" Files".to_string()];
-        if let Some(step) = app.selected_step() {
+        if let Some(step) = self.step {
             parts.push(format!("step {step}"));
         }
-        if let Some(p) = app
-            .shown_package()
-            .and_then(|p| app.model().packages().get(p))
-        {
+        if let Some(p) = s.package.and_then(|p| self.model.packages().get(p)) {
             let mut what = format!("package {}", text::clean_str(&p.name));
             if !p.version.is_empty() {
                 what.push(' ');
@@ -70,7 +73,7 @@ impl TreePane<'_> {
     }
 
     fn empty_hint(&self) -> &'static str {
-        let s = self.app.settings();
+        let s = &self.state.settings;
         if s.layer.is_none() {
             "no files yet at this step"
         } else if s.package.is_some() && s.filter.is_none() && !s.wasted_only {
@@ -89,18 +92,16 @@ impl TreePane<'_> {
 
 impl Widget for TreePane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let app = self.app;
-        let theme = &app.theme;
-        let focused = app.focus() == Pane::Tree;
+        let (theme, focused) = (self.theme, self.focused);
         let inner = frame_pane(area, buf, self.title(), focused, theme);
         if inner.is_empty() {
             return;
         }
-        let model = app.model();
+        let model = self.model;
         let tree = model.tree();
-        let settings = app.settings();
+        let settings = &self.state.settings;
         let sizes = settings.sizes();
-        let view = app.tree();
+        let view = &self.state.tree;
         let width = usize::from(inner.width);
         let attrs = settings.attributes && width >= ATTRS_MIN_WIDTH;
         if view.rows().is_empty() {
