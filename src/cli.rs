@@ -164,6 +164,8 @@ pub struct Settings {
     pub ci: bool,
     pub verify: bool,
     pub progress: bool,
+    /// `[tui]` of `ballast.toml`: key bindings and colours.
+    pub tui: ballast::present::tui::config::TuiConfig,
 }
 
 /// A settings mistake: the flag or file, and what is wrong.
@@ -182,7 +184,7 @@ fn read(path: &Path) -> Result<String, SettingsError> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// `ballast.toml`: `[budget]` and `[[rule]]`.
+/// `ballast.toml`: `[budget]`, `[[rule]]` and `[tui]`.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
@@ -190,6 +192,8 @@ struct ConfigFile {
     budget: Option<toml::Table>,
     #[serde(default)]
     rule: Vec<rules::Rule>,
+    #[serde(default)]
+    tui: Option<toml::Table>,
 }
 
 impl Cli {
@@ -243,6 +247,7 @@ impl Cli {
         };
         let mut user_rules = Vec::new();
         let mut file_budgets = Budgets::default();
+        let mut tui = ballast::present::tui::config::TuiConfig::default();
         if let Some(p) = &config_path {
             let cfg: ConfigFile = toml::from_str(&read(p)?)
                 .map_err(|e| format!("{}: {}", p.display(), e.message()))?;
@@ -250,6 +255,10 @@ impl Cli {
                 file_budgets = budget::from_toml(t).map_err(|e| format!("{}: {e}", p.display()))?;
             }
             user_rules.extend(cfg.rule);
+            if let Some(t) = &cfg.tui {
+                tui = ballast::present::tui::config::TuiConfig::from_toml(t)
+                    .map_err(|e| format!("{}: {e}", p.display()))?;
+            }
         }
         if let Some(p) = &self.rules {
             user_rules
@@ -302,6 +311,7 @@ impl Cli {
             ci: self.ci,
             verify: self.verify,
             progress: !self.no_progress,
+            tui,
         })
     }
 }

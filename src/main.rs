@@ -116,7 +116,7 @@ fn start_loading(input: Input, mut options: ballast::Options) -> io::Result<pres
 }
 
 fn run_tui(s: Settings) -> ExitCode {
-    match start_loading(s.input, s.options).and_then(present::tui::run) {
+    match start_loading(s.input, s.options).and_then(|l| present::tui::run(l, &s.tui)) {
         Ok(present::tui::Outcome::Quit) => ExitCode::SUCCESS,
         Ok(present::tui::Outcome::OverBudget(verdict)) => {
             // The UI is gone from the screen: say why the exit code is 1.

@@ -269,6 +269,13 @@ impl Model {
             .map_or(&[], |p| p.files.as_slice())
     }
 
+    /// The archive the image was read from, so a file can be read back
+    /// on demand; `None` when it came from stdin (see [`Input::display`]).
+    pub fn archive_path(&self) -> Option<std::path::PathBuf> {
+        let source = &self.analysis.meta.source;
+        (*source != Input::Stdin.display()).then(|| std::path::PathBuf::from(source))
+    }
+
     /// Whether a step comes from the base image (false while the report
     /// does not know the base).
     pub fn is_inherited(&self, step: usize) -> bool {

@@ -10,13 +10,16 @@ use crossterm::event::{
 use ratatui::layout::Rect;
 
 use crate::analyze::findings::Finding;
-use crate::browse::lens::{Hidden, Lens, Mode, PathFilter};
+use crate::archive::extract;
+use crate::browse::lens::{self, Hidden, Lens, Mode, PathFilter};
 use crate::browse::list::{ListNav, Move};
 use crate::browse::model::{Model, PackageSort};
+use crate::browse::text;
 use crate::browse::tree_view::TreeView;
+use crate::index::layer::EntryKind;
 use crate::index::path;
 
-use super::keys::{self, Action};
+use super::keys::{Action, KeyMap};
 use super::layout::{self, Areas, Content, Pane};
 use super::panes::files::FilesState;
 use super::panes::packages::PackagesState;
@@ -30,6 +33,10 @@ pub use super::panes::waste::WasteRow;
 
 /// Rows the mouse wheel moves per notch.
 const WHEEL_ROWS: isize = 3;
+/// The most of a file `v` reads to show; the rest is left in the archive.
+const VIEW_LIMIT: usize = 512 << 10;
+/// Lines of a viewed file kept for the pane.
+const VIEW_LINES: usize = 5_000;
 
 /// The view before Enter on a package, which Esc puts back.
 struct SavedView {
@@ -43,11 +50,34 @@ struct SavedView {
     tree: TreeView,
 }
 
-/// The filter being typed; Esc puts `previous` back.
+/// What a line typed at the bottom is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    /// The path filter (applied as it is typed).
+    Filter,
+    /// The smallest file size shown.
+    MinSize,
+    /// Where to write a file (its path in the image).
+    Extract(String),
+}
+
+/// The line being typed; Esc puts `previous` back.
 pub struct FilterInput {
+    pub kind: PromptKind,
     pub text: String,
     previous: Option<String>,
 }
+
+/// A file's text, read from the archive, shown over the panes.
+pub struct TextView {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub scroll: usize,
+}
+
+/// Where copied paths go: the real terminal's OSC 52 sequence, or a test's
+/// list.
+pub type ClipboardSink = Box<dyn FnMut(&str) + Send>;
 
 pub struct App {
     model: Model,
@@ -65,6 +95,12 @@ pub struct App {
     before_package: Option<SavedView>,
     input: Option<FilterInput>,
     help: Option<usize>,
+    /// The details pane over the whole screen, and its scroll.
+    details: Option<usize>,
+    view: Option<TextView>,
+    keymap: KeyMap,
+    clipboard: Option<ClipboardSink>,
+    copied: Option<String>,
     message: Option<String>,
     quit: bool,
 }
@@ -84,14 +120,29 @@ impl App {
             before_package: None,
             input: None,
             help: None,
+            details: None,
+            view: None,
+            keymap: KeyMap::default(),
+            clipboard: None,
+            copied: None,
             message: None,
             quit: false,
             theme,
             model,
         };
-        app.files.settings.layer = app.current_layer();
+        app.sync_layer();
         app.files.refresh(&app.model);
         app
+    }
+
+    /// Keys as `ballast.toml` binds them.
+    pub fn set_key_map(&mut self, keymap: KeyMap) {
+        self.keymap = keymap;
+    }
+
+    /// Where `y` sends the selected path (the terminal's clipboard).
+    pub fn set_clipboard(&mut self, sink: ClipboardSink) {
+        self.clipboard = Some(sink);
     }
 
     /// What one frame draws from: each pane's state, borrowed.
@@ -106,8 +157,11 @@ impl App {
             waste: &self.waste,
             packages: &self.packages,
             can_go_back: self.can_go_back(),
-            input: self.input.as_ref().map(|i| i.text.as_str()),
+            input: self.input.as_ref(),
             help: self.help,
+            details: self.details,
+            view: self.view.as_ref(),
+            keymap: &self.keymap,
             message: self.message.as_deref(),
         }
     }
@@ -195,6 +249,18 @@ impl App {
     pub fn help_scroll(&self) -> Option<usize> {
         self.help
     }
+    /// The details over the whole screen (`d`), and its scroll.
+    pub fn details_scroll(&self) -> Option<usize> {
+        self.details
+    }
+    /// The file shown by `v`.
+    pub fn text_view(&self) -> Option<&TextView> {
+        self.view.as_ref()
+    }
+    /// The last path `y` copied.
+    pub fn copied(&self) -> Option<&str> {
+        self.copied.as_deref()
+    }
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
     }
@@ -259,32 +325,65 @@ impl App {
             self.filter_key(k);
             return;
         }
-        let Some(action) = keys::action_for(&k) else {
-            return;
+        let action = self.keymap.action_for(&k);
+        // Over the panes: ↑↓ scroll, any other key (bound or not) closes.
+        let scrolled = |scroll: usize| match action {
+            Some(Action::Move(Move::Up)) => Some(scroll.saturating_sub(1)),
+            Some(Action::Move(Move::Down)) => Some(scroll.saturating_add(1)),
+            Some(Action::Move(Move::PageUp)) => Some(scroll.saturating_sub(10)),
+            Some(Action::Move(Move::PageDown)) => Some(scroll.saturating_add(10)),
+            Some(Action::Move(Move::Top)) => Some(0),
+            _ => None,
         };
         if let Some(scroll) = self.help {
-            self.help = match action {
-                Action::Move(Move::Up) => Some(scroll.saturating_sub(1)),
-                Action::Move(Move::Down) => Some(scroll.saturating_add(1)),
-                Action::Move(Move::PageUp) => Some(scroll.saturating_sub(10)),
-                Action::Move(Move::PageDown) => Some(scroll.saturating_add(10)),
-                _ => None,
-            };
+            self.help = scrolled(scroll);
             return;
         }
-        self.act(action);
+        if let Some(scroll) = self.details {
+            self.details = scrolled(scroll);
+            return;
+        }
+        if let Some(v) = &mut self.view {
+            match scrolled(v.scroll) {
+                Some(s) => v.scroll = s.min(v.lines.len().saturating_sub(1)),
+                None => self.view = None,
+            }
+            return;
+        }
+        if let Some(action) = action {
+            self.act(action);
+        }
     }
 
     pub fn act(&mut self, action: Action) {
         let model = &self.model;
         match action {
             Action::Quit => self.quit = true,
-            Action::Back => {
-                if !self.leave_package() {
-                    self.quit = true;
+            Action::Back => self.back(),
+            Action::Help => self.help = Some(0),
+            Action::Details => self.details = Some(0),
+            Action::View => self.view_file(),
+            Action::Extract => self.ask_extract_path(),
+            Action::CopyPath => self.copy_path(),
+            Action::MinSize => {
+                self.set_focus(Pane::Tree);
+                let current = self.files.settings.min_size.map(|m| m.to_string());
+                self.input = Some(FilterInput {
+                    kind: PromptKind::MinSize,
+                    text: current.clone().unwrap_or_default(),
+                    previous: current,
+                });
+            }
+            Action::ToggleInherited => {
+                if self.model.inherited.is_none() {
+                    self.message = Some("the base image is not known: no inherited steps".into());
+                } else {
+                    self.steps
+                        .relist(model, |s| s.hide_inherited = !s.hide_inherited);
+                    self.fit_viewports();
+                    self.step_changed();
                 }
             }
-            Action::Help => self.help = Some(0),
             Action::NextPane => self.set_focus(self.focus.next()),
             Action::PrevPane => self.set_focus(self.focus.prev()),
             Action::Move(m) => self.move_in(self.focus, m),
@@ -294,6 +393,7 @@ impl App {
                 self.set_focus(Pane::Tree);
                 let current = self.files.settings.filter.as_ref().map(|f| f.text.clone());
                 self.input = Some(FilterInput {
+                    kind: PromptKind::Filter,
                     text: current.clone().unwrap_or_default(),
                     previous: current,
                 });
@@ -384,27 +484,39 @@ impl App {
         let Some(input) = self.input.as_mut() else {
             return;
         };
+        // Only the path filter applies as it is typed.
+        let live = input.kind == PromptKind::Filter;
         match k.code {
             KeyCode::Char('c') if ctrl => self.quit = true,
             KeyCode::Char('u') if ctrl => {
                 input.text.clear();
-                self.apply_filter_text();
+                if live {
+                    self.apply_filter_text();
+                }
             }
             KeyCode::Char(c) if !ctrl => {
                 input.text.push(c);
-                self.apply_filter_text();
+                if live {
+                    self.apply_filter_text();
+                }
             }
             KeyCode::Backspace => {
                 input.text.pop();
-                self.apply_filter_text();
+                if live {
+                    self.apply_filter_text();
+                }
             }
             KeyCode::Enter => {
-                self.input = None;
+                if let Some(done) = self.input.take() {
+                    self.finish_prompt(done);
+                }
             }
             KeyCode::Esc => {
-                let previous = input.previous.take().unwrap_or_default();
-                input.text = previous;
-                self.apply_filter_text();
+                if live {
+                    let previous = input.previous.take().unwrap_or_default();
+                    input.text = previous;
+                    self.apply_filter_text();
+                }
                 self.input = None;
             }
             KeyCode::Up => self.files.move_selection(Move::Up),
@@ -472,6 +584,196 @@ impl App {
         }
     }
 
+    /// Enter on a prompt: apply what was typed.
+    fn finish_prompt(&mut self, done: FilterInput) {
+        match done.kind {
+            PromptKind::Filter => {}
+            PromptKind::MinSize => {
+                let text = done.text.trim();
+                if text.is_empty() || text == "0" {
+                    self.files.set_min_size(&self.model, None);
+                    return;
+                }
+                match crate::analyze::budget::parse_size(text) {
+                    Ok(min) => self.files.set_min_size(&self.model, Some(min)),
+                    Err(e) => self.message = Some(e),
+                }
+            }
+            PromptKind::Extract(_) => self.extract_to(done.text.trim()),
+        }
+    }
+
+    /// Esc: closes the package view, else clears the path filter and the
+    /// size filter, else the other filters, else unzooms. It never quits
+    /// (q does), as in dive.
+    fn back(&mut self) {
+        if self.leave_package() {
+            return;
+        }
+        let s = &self.files.settings;
+        if s.filter.is_some() || s.min_size.is_some() {
+            self.files.settings.filter = None;
+            self.files.set_min_size(&self.model, None);
+            self.message = Some("filter cleared".into());
+        } else if s.any_filter() {
+            self.files.clear_filters(&self.model);
+            self.message = Some("filters cleared".into());
+        } else if self.zoom {
+            self.zoom = false;
+            self.fit_viewports();
+        } else {
+            let quit = self.keymap.keys_of(Action::Quit).first().map(|k| k.label());
+            self.message = Some(format!("{} quits", quit.unwrap_or_default()));
+        }
+    }
+
+    /// The selected file as the archive holds it: its path in the image,
+    /// the layer blob its content is in, and its size. An error says why
+    /// there is nothing to read.
+    fn selected_file(&self) -> Result<(Vec<u8>, String, u64), String> {
+        let (Some(node), Some(layer)) =
+            (self.files.tree.selected_node(), self.files.settings.layer)
+        else {
+            return Err("select a file in the tree first".into());
+        };
+        let at = lens::node_at(&self.model, node, layer).ok_or("not present at this step")?;
+        if at.mark == lens::Mark::Removed {
+            return Err("this step removed the file".into());
+        }
+        let entry = at.entry.ok_or("a directory: select a file")?;
+        match entry.kind {
+            EntryKind::File | EntryKind::Hardlink => {}
+            EntryKind::Dir => return Err("a directory: select a file".into()),
+            EntryKind::Symlink => return Err("a symbolic link: select its target".into()),
+            _ => return Err("not a regular file".into()),
+        }
+        let blob = self
+            .model
+            .analysis
+            .meta
+            .layers
+            .get(at.entry_layer)
+            .map(|l| l.name.clone())
+            .ok_or("the layer is not in the archive")?;
+        Ok((self.model.tree().path(node), blob, entry.size))
+    }
+
+    fn archive(&self) -> Result<std::path::PathBuf, String> {
+        self.model
+            .archive_path()
+            .ok_or_else(|| "the image came from stdin: there is no archive to read it from".into())
+    }
+
+    /// `v`: the selected file's text in a pane over the others, read from
+    /// the archive now (that file's bytes only, at most [`VIEW_LIMIT`]).
+    fn view_file(&mut self) {
+        let got = self.selected_file().and_then(|(p, blob, size)| {
+            let archive = self.archive()?;
+            let e =
+                extract::read_entry(&archive, &blob, &p, VIEW_LIMIT).map_err(|e| e.to_string())?;
+            Ok((p, size, e))
+        });
+        let (p, size, e) = match got {
+            Ok(v) => v,
+            Err(m) => {
+                self.message = Some(m);
+                return;
+            }
+        };
+        let shown = path::display(&p);
+        let head = &e.bytes[..e.bytes.len().min(8 << 10)];
+        let valid = match std::str::from_utf8(&e.bytes) {
+            Ok(t) => Some(t),
+            // A character cut by the read limit does not make it binary.
+            Err(err) if e.truncated() && err.error_len().is_none() => {
+                std::str::from_utf8(&e.bytes[..err.valid_up_to()]).ok()
+            }
+            Err(_) => None,
+        };
+        let text = valid.filter(|_| !head.contains(&0));
+        let mut lines: Vec<String> = match text {
+            Some(t) => t
+                .lines()
+                .take(VIEW_LINES)
+                .map(|l| text::clean_str(&l.replace('\t', "    ")))
+                .collect(),
+            None => vec![format!(
+                "a binary file ({}): x writes it to a path",
+                text::human(size)
+            )],
+        };
+        if e.truncated() {
+            lines.push(format!(
+                "… the first {} of {} shown; x writes the whole file",
+                text::human(e.bytes.len() as u64),
+                text::human(size)
+            ));
+        }
+        self.view = Some(TextView {
+            title: format!(" {} · {} ", text::clean_str(&shown), text::human(size)),
+            lines,
+            scroll: 0,
+        });
+    }
+
+    /// `x`: asks where to write the selected file.
+    fn ask_extract_path(&mut self) {
+        match self.selected_file() {
+            Ok((p, _, _)) => {
+                let name = path::split_parent(&p).1;
+                let suggested = format!("./{}", String::from_utf8_lossy(name));
+                self.input = Some(FilterInput {
+                    kind: PromptKind::Extract(path::display(&p)),
+                    text: suggested,
+                    previous: None,
+                });
+            }
+            Err(m) => self.message = Some(m),
+        }
+    }
+
+    /// Writes the selected file to `dest`, streaming it from the archive;
+    /// never over an existing file.
+    fn extract_to(&mut self, dest: &str) {
+        if dest.is_empty() {
+            self.message = Some("no path given: nothing written".into());
+            return;
+        }
+        let result = self.selected_file().and_then(|(p, blob, _)| {
+            let archive = self.archive()?;
+            let dest_path = std::path::Path::new(dest);
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(dest_path)
+                .map_err(|e| format!("{dest}: {e}"))?;
+            let mut out = std::io::BufWriter::new(file);
+            let n = extract::write_entry(&archive, &blob, &p, &mut out).map_err(|e| {
+                let _ = std::fs::remove_file(dest_path);
+                format!("{}: {e}", path::display(&p))
+            })?;
+            std::io::Write::flush(&mut out).map_err(|e| format!("{dest}: {e}"))?;
+            Ok(n)
+        });
+        self.message = Some(match result {
+            Ok(n) => format!("wrote {} to {dest}", text::human(n)),
+            Err(m) => m,
+        });
+    }
+
+    /// `y`: the selected path to the terminal's clipboard (OSC 52).
+    fn copy_path(&mut self) {
+        let Some(p) = self.selected_path() else {
+            self.message = Some("select a path in the tree first".into());
+            return;
+        };
+        if let Some(sink) = self.clipboard.as_mut() {
+            sink(&osc52(&p));
+        }
+        self.message = Some(format!("copied {}", text::clean_str(&p)));
+        self.copied = Some(p);
+    }
+
     // --- across panes ---
 
     /// Selects a step's row, listing it again if it was hidden.
@@ -479,6 +781,20 @@ impl App {
         if self.steps.select_step(&self.model, step) {
             self.fit_viewports();
         }
+    }
+
+    /// The layer (and whether the step made it) for the selected step,
+    /// without refreshing the tree.
+    fn sync_layer(&mut self) {
+        self.files.settings.layer = self.current_layer();
+        self.files.settings.own_layer = self.own_layer();
+    }
+
+    fn own_layer(&self) -> bool {
+        self.steps
+            .selected()
+            .and_then(|s| self.model.report().steps.get(s))
+            .is_none_or(|s| s.layer_index.is_some())
     }
 
     fn current_layer(&self) -> Option<usize> {
@@ -492,7 +808,8 @@ impl App {
     /// After the step selection moved: show that step's tree.
     fn step_changed(&mut self) {
         let layer = self.current_layer();
-        self.files.set_layer(&self.model, layer);
+        let own = self.own_layer();
+        self.files.set_layer(&self.model, layer, own);
     }
 
     /// Enter on a package: the final image's tree with only its files, all
@@ -524,7 +841,7 @@ impl App {
         if let Some(step) = final_step(&self.model) {
             self.select_step(step);
         }
-        self.files.settings.layer = self.current_layer();
+        self.sync_layer();
         self.set_focus(Pane::Tree);
         self.files.refresh(&self.model);
         if let Some(&(largest, _)) = self.model.package_files(package).first() {
@@ -552,7 +869,7 @@ impl App {
         if let Some(step) = saved.step {
             self.select_step(step);
         }
-        self.files.settings.layer = self.current_layer();
+        self.sync_layer();
         self.files.tree = saved.tree;
         self.files.update_view(&self.model);
         self.files.rebuild_rows(&self.model);
@@ -598,4 +915,13 @@ impl App {
         }
         self.message = Some("the path is not in this step's tree".into());
     }
+}
+
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard (over
+/// ssh and in tmux with `set-clipboard on` too).
+pub fn osc52(text: &str) -> String {
+    format!(
+        "\x1b]52;c;{}\x07",
+        crate::analyze::report::base64(text.as_bytes())
+    )
 }

@@ -20,7 +20,8 @@ use crate::analyze::budget::BudgetVerdict;
 use crate::archive::LoadProgress;
 use crate::error::LoadError;
 
-use super::app::App;
+use super::app::{App, ClipboardSink};
+use super::keys::KeyMap;
 use super::theme::Theme;
 use super::widgets;
 use crate::browse::model::Model;
@@ -105,6 +106,23 @@ fn backend_err<E: std::fmt::Display>(e: E) -> io::Error {
     io::Error::other(e.to_string())
 }
 
+/// What the app is set up with when the analysis arrives.
+pub struct Setup {
+    /// The key table (`[tui.keys]` applied).
+    pub keys: KeyMap,
+    /// Makes the sink copied paths go to.
+    pub clipboard: fn() -> ClipboardSink,
+}
+
+impl Default for Setup {
+    fn default() -> Setup {
+        Setup {
+            keys: KeyMap::default(),
+            clipboard: || Box::new(|_: &str| {}),
+        }
+    }
+}
+
 /// Runs until the user quits, the loader fails or the inputs close.
 pub fn run_loop<B: Backend>(
     terminal: &mut Terminal<B>,
@@ -112,12 +130,25 @@ pub fn run_loop<B: Backend>(
     inputs: &mut impl Inputs,
     theme: &Theme,
 ) -> io::Result<Outcome> {
+    run_loop_with(terminal, screen, inputs, theme, &Setup::default())
+}
+
+/// [`run_loop`] with the key table and clipboard of `setup`.
+pub fn run_loop_with<B: Backend>(
+    terminal: &mut Terminal<B>,
+    screen: &mut Screen,
+    inputs: &mut impl Inputs,
+    theme: &Theme,
+    setup: &Setup,
+) -> io::Result<Outcome> {
     loop {
         if let Screen::Loading(l) = screen {
             match l.result.try_recv() {
                 Ok(Ok(analysis)) => {
                     let size = terminal.size().map_err(backend_err)?;
                     let mut app = App::new(Model::new(analysis), theme.clone());
+                    app.set_key_map(setup.keys.clone());
+                    app.set_clipboard((setup.clipboard)());
                     app.resize(size.width, size.height);
                     *screen = Screen::Ready(Box::new(app));
                 }

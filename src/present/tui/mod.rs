@@ -19,6 +19,7 @@
 //! names ratatui or crossterm.
 
 pub mod app;
+pub mod config;
 pub mod event_loop;
 pub mod keys;
 pub mod layout;
@@ -41,16 +42,29 @@ pub use theme::Theme;
 /// runs elsewhere, and returns when the user quits. On a load failure the
 /// terminal is restored and the error returned for the caller to print
 /// (exit code 2).
-pub fn run(loading: Loading) -> io::Result<Outcome> {
-    let theme = Theme::from_env();
+pub fn run(loading: Loading, config: &config::TuiConfig) -> io::Result<Outcome> {
+    let mut theme = Theme::from_env();
+    config.apply_colors(&mut theme, !Theme::no_color());
     let guard = terminal::Guard::enter()?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     let mut screen = event_loop::Screen::Loading(loading);
-    let outcome = event_loop::run_loop(
+    let setup = event_loop::Setup {
+        keys: config.key_map(),
+        // `y` writes the OSC 52 sequence straight to the terminal.
+        clipboard: || {
+            Box::new(|seq: &str| {
+                let mut out = io::stdout();
+                let _ = io::Write::write_all(&mut out, seq.as_bytes());
+                let _ = io::Write::flush(&mut out);
+            })
+        },
+    };
+    let outcome = event_loop::run_loop_with(
         &mut term,
         &mut screen,
         &mut event_loop::TerminalInputs,
         &theme,
+        &setup,
     );
     drop(guard);
     outcome

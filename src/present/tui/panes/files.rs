@@ -26,7 +26,18 @@ pub struct TreeSettings {
     pub filter: Option<PathFilter>,
     /// Only this package's files (an index into the model's packages).
     pub package: Option<usize>,
+    /// Only files of at least this many bytes.
+    pub min_size: Option<u64>,
+    /// The selected step made `layer` (false for a step that made no
+    /// layer, which shows the tree of the last one before it).
+    pub own_layer: bool,
+    /// Paths the filter matches that the tree shows at this step.
+    pub filter_shown: usize,
+    /// The step's own changes the hidden kinds hide: (removed, modified).
+    pub hidden_here: (usize, usize),
     cursor: Option<SizeCursor>,
+    /// With a path filter: directory sizes counting the matching files only.
+    filtered_sizes: Option<Vec<u64>>,
     step_sizes: Vec<u64>,
     step_sizes_layer: Option<usize>,
     keep: Option<Vec<bool>>,
@@ -37,6 +48,14 @@ impl TreeSettings {
     /// Sizes of the current view: the whole tree's at the step, or what the
     /// step itself wrote.
     pub fn sizes(&self) -> &[u64] {
+        if let Some(f) = &self.filtered_sizes {
+            return f;
+        }
+        self.view_sizes()
+    }
+
+    /// [`Self::sizes`] before a filter narrows them.
+    fn view_sizes(&self) -> &[u64] {
         match (self.mode, &self.cursor) {
             (Mode::StepOnly, _) => &self.step_sizes,
             (Mode::Aggregated, Some(c)) => c.sizes(),
@@ -50,7 +69,11 @@ impl TreeSettings {
     }
 
     pub fn any_filter(&self) -> bool {
-        self.filter.is_some() || self.package.is_some() || self.wasted_only || self.hidden.any()
+        self.filter.is_some()
+            || self.package.is_some()
+            || self.wasted_only
+            || self.hidden.any()
+            || self.min_size.is_some()
     }
 }
 
@@ -75,7 +98,12 @@ impl FilesState {
                 attributes: false,
                 filter: None,
                 package: None,
+                min_size: None,
+                own_layer: true,
+                filter_shown: 0,
+                hidden_here: (0, 0),
                 cursor,
+                filtered_sizes: None,
                 step_sizes: Vec::new(),
                 step_sizes_layer: None,
                 keep: None,
@@ -89,12 +117,14 @@ impl FilesState {
         lens_of(model, &self.settings)
     }
 
-    /// Shows the tree after `layer`; false when it already did.
-    pub fn set_layer(&mut self, model: &Model, layer: Option<usize>) -> bool {
-        if layer == self.settings.layer {
+    /// Shows the tree after `layer`, for a step that made it (`own`) or
+    /// came after it; false when it already did.
+    pub fn set_layer(&mut self, model: &Model, layer: Option<usize>, own: bool) -> bool {
+        if layer == self.settings.layer && own == self.settings.own_layer {
             return false;
         }
         self.settings.layer = layer;
+        self.settings.own_layer = own;
         self.refresh(model);
         true
     }
@@ -140,11 +170,45 @@ impl FilesState {
             wasted_only: s.wasted_only,
             hidden: s.hidden,
             package: s.package.map(|p| model.package_files(p)),
+            min_size: s.min_size,
         };
-        (s.keep, s.kept) = match lens::compute_keep(model, &filters) {
-            Some((keep, kept)) => (Some(keep), kept),
-            None => (None, 0),
+        (s.keep, s.kept) = if s.mode == Mode::StepOnly && !s.own_layer {
+            // A step that made no layer changed nothing: its "changes" are
+            // none, not the layer before it's.
+            (Some(vec![false; model.tree().node_count()]), 0)
+        } else {
+            match lens::compute_keep(model, &filters) {
+                Some((keep, kept)) => (Some(keep), kept),
+                None => (None, 0),
+            }
         };
+        s.hidden_here = match s.layer {
+            Some(l) if s.mode == Mode::StepOnly && s.own_layer && s.hidden.any() => {
+                lens::hidden_changes(model.tree(), l, s.hidden)
+            }
+            _ => (0, 0),
+        };
+        s.filtered_sizes = None;
+        s.filter_shown = 0;
+        if let (Some(f), Some(keep)) = (&s.filter, &s.keep) {
+            let shown = |n: &NodeId| keep.get(*n as usize).copied().unwrap_or(false);
+            s.filter_shown = f.matched.iter().filter(|n| shown(n)).count();
+            let tree = model.tree();
+            let base = s.view_sizes();
+            let mut out = Vec::new();
+            // Files only: a matched directory's own size would count its
+            // unmatched files too.
+            sizes::subset_sizes(
+                tree,
+                f.matched
+                    .iter()
+                    .copied()
+                    .filter(|n| shown(n) && tree.children(*n).next().is_none()),
+                |n| base.get(n as usize).copied().unwrap_or(0),
+                &mut out,
+            );
+            s.filtered_sizes = Some(out);
+        }
     }
 
     pub fn toggle_mode(&mut self, model: &Model) {
@@ -192,6 +256,12 @@ impl FilesState {
         s.package = None;
         s.wasted_only = false;
         s.hidden = Hidden::default();
+        s.min_size = None;
+        self.refresh(model);
+    }
+
+    pub fn set_min_size(&mut self, model: &Model, min: Option<u64>) {
+        self.settings.min_size = min;
         self.refresh(model);
     }
 

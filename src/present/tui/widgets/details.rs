@@ -25,6 +25,9 @@ use crate::browse::text;
 
 pub struct DetailsPane<'a> {
     pub props: &'a Props<'a>,
+    /// Lines scrolled off the top (the details over the whole screen).
+    pub scroll: usize,
+    pub title: &'static str,
 }
 
 /// Other paths with the same content listed by name; the rest counted.
@@ -65,7 +68,7 @@ impl DetailsPane<'_> {
             None => format!("Step {} · made no layer", step.index),
         };
         lines.push(Line::styled(head, t.bold));
-        lines.push(Line::styled(label, t.text));
+        lines.push(Line::styled(label.clone(), t.text));
         if let Some(info) = step.layer_index.and_then(|l| model.report().layers.get(l)) {
             lines.push(Line::from(vec![
                 Span::styled("changes ", t.dim),
@@ -91,6 +94,19 @@ impl DetailsPane<'_> {
                 ),
                 t.wasted,
             ));
+        }
+        // What dive's layer details show: the whole command and the
+        // layer's identity (wrapped here; `d` shows them whole).
+        let command = text::clean_str(&step.created_by);
+        if !command.is_empty() && command != label {
+            lines.push(labeled(t, "command ", command, t.text));
+        }
+        if let Some(info) = step.layer_index.and_then(|l| model.report().layers.get(l)) {
+            for (name, value) in [("digest  ", &info.digest), ("diff_id ", &info.diff_id)] {
+                if let Some(v) = value {
+                    lines.push(labeled(t, name, text::clean_str(v), t.dim));
+                }
+            }
         }
         lines
     }
@@ -382,7 +398,13 @@ fn change_word(c: Change) -> &'static str {
 impl Widget for DetailsPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.props;
-        let inner = frame_pane(area, buf, " Details ".into(), false, app.theme);
+        let inner = frame_pane(
+            area,
+            buf,
+            self.title.into(),
+            self.scroll > 0 || self.title != " Details ",
+            app.theme,
+        );
         if inner.is_empty() {
             return;
         }
@@ -402,6 +424,7 @@ impl Widget for DetailsPane<'_> {
         };
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
+            .scroll((u16::try_from(self.scroll).unwrap_or(u16::MAX), 0))
             .render(inner, buf);
     }
 }

@@ -9,6 +9,7 @@ mod footer;
 mod header;
 mod help;
 mod loading;
+mod overlay;
 mod packages;
 mod steps;
 mod tree;
@@ -19,6 +20,7 @@ pub use footer::Footer;
 pub use header::Header;
 pub use help::HelpOverlay;
 pub use loading::LoadingView;
+pub use overlay::TextOverlay;
 pub use packages::PackagesPane;
 pub use steps::StepsPane;
 pub use tree::TreePane;
@@ -31,6 +33,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Widget};
 
+use super::app::{FilterInput, TextView};
+use super::keys::KeyMap;
 use super::layout::{self, Content, Pane};
 use super::panes::files::FilesState;
 use super::panes::packages::PackagesState;
@@ -52,10 +56,15 @@ pub struct Props<'a> {
     pub waste: &'a WasteState,
     pub packages: &'a PackagesState,
     pub can_go_back: bool,
-    /// The filter being typed.
-    pub input: Option<&'a str>,
+    /// The line being typed at the bottom.
+    pub input: Option<&'a FilterInput>,
     /// The help overlay's scroll, when it is open.
     pub help: Option<usize>,
+    /// The details over the whole screen, and their scroll.
+    pub details: Option<usize>,
+    /// A file's text over the panes.
+    pub view: Option<&'a TextView>,
+    pub keymap: &'a KeyMap,
     pub message: Option<&'a str>,
 }
 
@@ -101,7 +110,11 @@ impl<'a> Props<'a> {
         }
     }
     pub fn details_pane<'p>(&'p self) -> DetailsPane<'p> {
-        DetailsPane { props: self }
+        DetailsPane {
+            props: self,
+            scroll: 0,
+            title: " Details ",
+        }
     }
     pub fn footer(&self) -> Footer<'a> {
         Footer {
@@ -109,8 +122,16 @@ impl<'a> Props<'a> {
             focus: self.focus,
             can_go_back: self.can_go_back,
             input: self.input,
-            filter: self.files.settings.filter.as_ref(),
+            settings: &self.files.settings,
+            keymap: self.keymap,
             message: self.message,
+        }
+    }
+    pub fn help_overlay(&self, scroll: usize) -> HelpOverlay<'a> {
+        HelpOverlay {
+            theme: self.theme,
+            keys: self.keymap,
+            scroll,
         }
     }
 }
@@ -131,12 +152,34 @@ pub fn render_app(p: &Props<'_>, area: Rect, buf: &mut Buffer) {
     p.packages_pane().render(a.packages, buf);
     p.details_pane().render(a.details, buf);
     p.footer().render(a.footer, buf);
-    if let Some(scroll) = p.help {
-        HelpOverlay {
+    let body = Rect {
+        y: a.header.bottom().min(area.bottom()),
+        height: area
+            .height
+            .saturating_sub(a.header.height + a.footer.height),
+        ..area
+    };
+    if let Some(v) = p.view {
+        TextOverlay {
             theme: p.theme,
-            scroll,
+            title: &v.title,
+            lines: &v.lines,
+            scroll: v.scroll,
         }
-        .render(area, buf);
+        .render(body, buf);
+    }
+    if let Some(scroll) = p.details {
+        let r = overlay::centered(body, 100, u16::MAX);
+        ratatui::widgets::Clear.render(r, buf);
+        DetailsPane {
+            props: p,
+            scroll,
+            title: " Details · ↑↓ scroll · any other key closes ",
+        }
+        .render(r, buf);
+    }
+    if let Some(scroll) = p.help {
+        p.help_overlay(scroll).render(area, buf);
     }
 }
 

@@ -44,6 +44,10 @@ impl Widget for StepsPane<'_> {
         if !self.state.show_empty {
             title = format!(" Steps ({} with layers) ", rows.len());
         }
+        if self.state.hide_inherited {
+            let inherited = (0..steps.len()).filter(|&i| model.is_inherited(i)).count();
+            title = format!("{}· {inherited} from the base folded (i) ", title);
+        }
         let inner = frame_pane(area, buf, title, focused, theme);
         if inner.is_empty() {
             return;
@@ -70,7 +74,13 @@ impl Widget for StepsPane<'_> {
             let empty = step.layer_index.is_none();
             let wasted = model.step_reclaim.get(step.index).copied().unwrap_or(0) > 0;
             let base = selection_style(theme, selected, focused);
-            let text_style = if empty { theme.dim } else { theme.text };
+            // Steps from the base image are someone else's: dimmed.
+            let inherited = model.is_inherited(step.index);
+            let text_style = if empty || inherited {
+                theme.dim
+            } else {
+                theme.text
+            };
             let size = if empty {
                 "-".to_string()
             } else {

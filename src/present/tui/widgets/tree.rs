@@ -29,6 +29,8 @@ pub struct TreePane<'a> {
 const SIZE_W: usize = 9;
 /// Attributes need this much room besides the names.
 const ATTRS_MIN_WIDTH: usize = 56;
+/// From this width mode and owner show without asking, as in dive.
+const ATTRS_AUTO_WIDTH: usize = 76;
 
 impl TreePane<'_> {
     /// Short by default ("Files · step 14"); each view or filter that is
@@ -53,6 +55,9 @@ impl TreePane<'_> {
         if s.wasted_only {
             parts.push("wasted only".into());
         }
+        if let Some(min) = s.min_size {
+            parts.push(format!("≥ {}", text::human(min)));
+        }
         if s.mode == Mode::StepOnly {
             parts.push("changes only".into());
         }
@@ -72,20 +77,41 @@ impl TreePane<'_> {
         format!("{} ", parts.join(" · "))
     }
 
-    fn empty_hint(&self) -> &'static str {
+    fn empty_hint(&self) -> String {
         let s = &self.state.settings;
+        let (removed, modified) = s.hidden_here;
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
         if s.layer.is_none() {
-            "no files yet at this step"
+            "no files yet at this step".into()
+        } else if s.mode == Mode::StepOnly && !s.own_layer {
+            "this step made no layer: it changed no files (a shows the whole image)".into()
+        } else if s.mode == Mode::StepOnly && s.filter.is_none() && removed + modified > 0 {
+            let mut parts = Vec::new();
+            if removed > 0 {
+                parts.push(format!(
+                    "{removed} removed change{} hidden (r shows)",
+                    plural(removed)
+                ));
+            }
+            if modified > 0 {
+                parts.push(format!(
+                    "{modified} modified change{} hidden (m shows)",
+                    plural(modified)
+                ));
+            }
+            parts.join(", ")
+        } else if s.min_size.is_some() && s.filter.is_none() {
+            "no file that large at this step".into()
         } else if s.package.is_some() && s.filter.is_none() && !s.wasted_only {
-            "none of the package's files is here"
+            "none of the package's files is here".into()
         } else if s.filter.is_some() {
-            "no path matches the filter"
+            "no path matches the filter".into()
         } else if s.wasted_only {
-            "no wasted paths at this step"
+            "no wasted paths at this step".into()
         } else if s.mode == Mode::StepOnly {
-            "this step changed no files"
+            "this step changed no files".into()
         } else {
-            "the image is empty at this step"
+            "the image is empty at this step".into()
         }
     }
 }
@@ -103,13 +129,16 @@ impl Widget for TreePane<'_> {
         let sizes = settings.sizes();
         let view = &self.state.tree;
         let width = usize::from(inner.width);
-        let attrs = settings.attributes && width >= ATTRS_MIN_WIDTH;
+        let attrs = width >= ATTRS_MIN_WIDTH && (settings.attributes || width >= ATTRS_AUTO_WIDTH);
         if view.rows().is_empty() {
             row(
                 buf,
                 inner,
                 inner.y,
-                vec![Span::styled(self.empty_hint(), theme.dim)],
+                vec![Span::styled(
+                    text::fit_end(&self.empty_hint(), width),
+                    theme.dim,
+                )],
                 vec![],
                 theme.text,
             );
