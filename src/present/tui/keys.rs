@@ -726,10 +726,7 @@ mod tests {
             None
         );
         // dive's ^E (extract) works here.
-        assert_eq!(
-            action_for(&press(KeyCode::Char('e'), c)),
-            Some(A::Extract)
-        );
+        assert_eq!(action_for(&press(KeyCode::Char('e'), c)), Some(A::Extract));
     }
 
     #[test]

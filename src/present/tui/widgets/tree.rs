@@ -84,7 +84,7 @@ impl TreePane<'_> {
         if s.layer.is_none() {
             "no files yet at this step".into()
         } else if s.mode == Mode::StepOnly && !s.own_layer {
-            "this step made no layer: it changed no files (a shows the whole image)".into()
+            "this step made no layer: no changes".into()
         } else if s.mode == Mode::StepOnly && s.filter.is_none() && removed + modified > 0 {
             let mut parts = Vec::new();
             if removed > 0 {
