@@ -75,7 +75,7 @@ shot() {
   tmux -L "$socket" set-option -s escape-time 0
   tmux -L "$socket" set-option -g default-terminal xterm-256color
   DISPLAY="$display" xterm -title "ballast-$name" -geometry "${cols}x${rows}+0+0" \
-    -fa 'DejaVu Sans Mono' -fs 11 -b 8 +sb "${palette[@]}" \
+    -tn xterm-256color -fa 'DejaVu Sans Mono' -fs 11 -b 8 +sb "${palette[@]}" \
     -e tmux -L "$socket" attach -t shot &
   local xterm_pid=$!
   wait_for "Files · step"
@@ -123,7 +123,7 @@ shot view-file 150 42 "any other key closes" / type:main.py$ Enter End v
 # the matching files' bytes.
 ml_pip="${ML_PIP_IMAGE:-$repo/sample-images/ml-pip/ml-pip.docker.tar}"
 if [ -f "$ml_pip" ]; then
-  shot_image="$ml_pip" shot large-ml-pip 150 42 "/numpy/" Tab / type:numpy Enter Down Down
+  shot_image="$ml_pip" shot large-ml-pip 150 42 "/numpy/" Tab / type:numpy Enter Home
 else
   echo "make.sh: $ml_pip not found: large-ml-pip.png not regenerated (build it with sample-images/ml-pip/build.sh)" >&2
 fi
