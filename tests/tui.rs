@@ -1064,18 +1064,20 @@ impl Tmux {
     /// Waits for the command to write its exit line to `status`; returns it.
     fn wait_exit(&self, status: &Path) -> String {
         let deadline = Instant::now() + std::time::Duration::from_secs(30);
-        while !status.exists() {
+        loop {
+            // The shell creates the file before it writes the line: an
+            // empty file means "not yet" (seen on a loaded machine).
+            let line = std::fs::read_to_string(status).unwrap_or_default();
+            if line.ends_with('\n') {
+                return line.trim().to_string();
+            }
             assert!(
                 Instant::now() < deadline,
-                "ballast did not quit:\n{}",
+                "ballast did not quit (status {line:?}):\n{}",
                 self.screen()
             );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        std::fs::read_to_string(status)
-            .expect("status")
-            .trim()
-            .to_string()
     }
 
     /// Waits until the screen shows `text`.
