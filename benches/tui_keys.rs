@@ -177,7 +177,7 @@ fn ctrl(c: char) -> Event {
 }
 
 fn draw(term: &mut Terminal<TestBackend>, app: &App) {
-    term.draw(|f| widgets::draw(f, app)).expect("draw");
+    term.draw(|f| widgets::draw(f, &app.props())).expect("draw");
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {

@@ -5,6 +5,11 @@
 #
 #   screenshots/make.sh                 # uses target/release/ballast (builds it)
 #   BALLAST=/path/to/ballast screenshots/make.sh
+#   ML_PIP_IMAGE=/path/ml-pip.docker.tar screenshots/make.sh
+#
+# One shot is of a large real image: the Debian + pip sample (~300 MB,
+# built by sample-images/ml-pip/build.sh, never committed). Point
+# ML_PIP_IMAGE at it; without it that shot is skipped with a message.
 #
 # Needs: Xvfb, xterm, tmux, xdotool, xwd (x11-apps), netpbm, fonts-dejavu-core
 #   apt-get install xvfb xterm tmux xdotool x11-apps netpbm fonts-dejavu-core
@@ -70,7 +75,7 @@ shot() {
   tmux -L "$socket" set-option -s escape-time 0
   tmux -L "$socket" set-option -g default-terminal xterm-256color
   DISPLAY="$display" xterm -title "ballast-$name" -geometry "${cols}x${rows}+0+0" \
-    -fa 'DejaVu Sans Mono' -fs 11 -b 8 +sb "${palette[@]}" \
+    -tn xterm-256color -fa 'DejaVu Sans Mono' -fs 11 -b 8 +sb "${palette[@]}" \
     -e tmux -L "$socket" attach -t shot &
   local xterm_pid=$!
   wait_for "Files · step"
@@ -112,3 +117,13 @@ shot_image="$repo/sample-images/ml-cuda.oci.tar" shot packages 150 42 "Esc back"
   Tab Tab Tab Enter
 # A classic 80x24 terminal.
 shot small-80x24 80 24 "Waste & fixes" Tab Down Down Down Space
+# A file's text, read from the archive on demand (v).
+shot view-file 150 42 "any other key closes" / type:main.py$ Enter End v
+# A large real image: Debian + pip (numpy), filtered; directory sizes are
+# the matching files' bytes.
+ml_pip="${ML_PIP_IMAGE:-$repo/sample-images/ml-pip/ml-pip.docker.tar}"
+if [ -f "$ml_pip" ]; then
+  shot_image="$ml_pip" shot large-ml-pip 150 42 "/numpy/" Tab / type:numpy Enter Home
+else
+  echo "make.sh: $ml_pip not found: large-ml-pip.png not regenerated (build it with sample-images/ml-pip/build.sh)" >&2
+fi

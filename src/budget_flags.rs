@@ -4,8 +4,8 @@
 
 use bytesize::ByteSize;
 
-use ballast::analyze::budget::Budgets;
-use ballast::analyze::diff::DiffBudgets;
+use crate::analyze::budget::Budgets;
+use crate::analyze::diff::DiffBudgets;
 
 /// `1.5GB`, `800MiB`, `20MB`, `1024`: bytesize's units (kB/MB/GB are powers
 /// of 1000, KiB/MiB/GiB of 1024).

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use clap::{Parser, ValueEnum};
 
-use crate::budget_flags;
 use ballast::Options;
 use ballast::analyze::budget::Budgets;
 use ballast::analyze::categories;
@@ -16,6 +15,7 @@ use ballast::analyze::refine;
 use ballast::analyze::rules::{self, RuleSet};
 use ballast::archive::layout::Selection;
 use ballast::archive::{Input, LoadOptions};
+use ballast::budget_flags;
 use ballast::index::layer::IndexOptions;
 
 const AFTER_HELP: &str = "\
@@ -237,6 +237,8 @@ pub struct Settings {
     pub dive_defaults: bool,
     pub verify: bool,
     pub progress: bool,
+    /// `[tui]` of `ballast.toml`: key bindings and colours.
+    pub tui: ballast::present::tui::config::TuiConfig,
 }
 
 /// A settings mistake: the flag or file, and what is wrong.
@@ -255,7 +257,7 @@ fn read(path: &Path) -> Result<String, SettingsError> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// `ballast.toml`: `[budget]` and `[[rule]]`.
+/// `ballast.toml`: `[budget]`, `[[rule]]` and `[tui]`.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
@@ -266,6 +268,8 @@ struct ConfigFile {
     /// `ballast diff`'s budgets, read by `diff_cli`.
     #[serde(default, rename = "diff")]
     _diff: Option<toml::Table>,
+    #[serde(default)]
+    tui: Option<toml::Table>,
     #[serde(default)]
     ignore: Option<IgnoreTable>,
 }
@@ -345,6 +349,7 @@ impl Cli {
         let mut user_rules = Vec::new();
         let mut file_budgets = Budgets::default();
         let mut ignore = self.ignore.clone();
+        let mut tui = ballast::present::tui::config::TuiConfig::default();
         if let Some(p) = &config_path {
             let cfg: ConfigFile = toml::from_str(&read(p)?)
                 .map_err(|e| format!("{}: {}", p.display(), e.message()))?;
@@ -357,6 +362,10 @@ impl Cli {
                 refine::ignore_set(&t.paths)
                     .map_err(|e| format!("{}: [ignore]: {e}", p.display()))?;
                 ignore.extend(t.paths);
+            }
+            if let Some(t) = &cfg.tui {
+                tui = ballast::present::tui::config::TuiConfig::from_toml(t)
+                    .map_err(|e| format!("{}: {e}", p.display()))?;
             }
         }
         refine::ignore_set(&self.ignore).map_err(|e| format!("--ignore: {e}"))?;
@@ -465,6 +474,7 @@ impl Cli {
             dive_defaults,
             verify: self.verify,
             progress: !self.no_progress,
+            tui,
         })
     }
 }

@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use crate::budget_flags::{parse_ratio, parse_size};
 use ballast::analyze::diff::{self, DiffBudgets, FileSizes};
 use ballast::analyze::diff_report::{DiffReport, SideKind};
 use ballast::archive::{Input, LoadProgress};
+use ballast::budget_flags::{parse_ratio, parse_size};
 use ballast::present;
 
 use crate::cli::{Cli, Format, JsonTarget, flag};
@@ -167,7 +167,7 @@ impl DiffCli {
             let cfg: DiffConfig =
                 toml::from_str(&text).map_err(|e| format!("{}: {}", p.display(), e.message()))?;
             if let Some(t) = &cfg.diff {
-                let file = crate::budget_flags::diff_from_toml(t)
+                let file = ballast::budget_flags::diff_from_toml(t)
                     .map_err(|e| format!("{}: {e}", p.display()))?;
                 budgets = budgets.or(file);
             }

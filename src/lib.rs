@@ -4,9 +4,14 @@
 //! [`ballast_image`] loads an image and indexes its layers into an
 //! [`ImageIndex`]; [`ballast_analysis`] turns that into one finished
 //! [`analyze::report::Report`]; this crate, the binary's, holds what a
-//! person touches: flags and settings, the printers ([`present`]) and the
-//! terminal UI. [`run_pipeline`] is the one place the stages are wired.
+//! person touches: the printers ([`present`]), the terminal UI and the
+//! UI-free browsing model it draws from ([`browse`]), and the pairing of two
+//! images for `ballast diff` ([`pair`]); flags and settings live in the
+//! binary's own modules. [`run_pipeline`] is the one place the stages are
+//! wired.
 
+pub mod browse;
+pub mod budget_flags;
 pub mod pair;
 pub mod present;
 

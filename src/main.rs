@@ -2,7 +2,6 @@
 //! outcome to an exit code: 0 analyzed and within budget, 1 over budget,
 //! 2 could not analyze.
 
-mod budget_flags;
 mod cli;
 mod diff_cli;
 mod dive_ci;
@@ -114,8 +113,29 @@ fn interactive(s: &Settings) -> bool {
         && s.format == Format::Text
 }
 
+/// Starts the analysis on a thread of its own, so the UI can open at once
+/// and show its progress; the UI receives the finished analysis.
+fn start_loading(input: Input, mut options: ballast::Options) -> io::Result<present::tui::Loading> {
+    let progress = Arc::new(LoadProgress::default());
+    options.load.progress = Some(Arc::clone(&progress));
+    let source = input.display();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("ballast-load".into())
+        .spawn(move || {
+            // The receiver is gone only when the user quit while loading.
+            let _ = tx.send(ballast::run_pipeline(&input, &options));
+        })?;
+    Ok(present::tui::Loading {
+        source,
+        progress,
+        started: std::time::Instant::now(),
+        result: rx,
+    })
+}
+
 fn run_tui(s: Settings) -> ExitCode {
-    match present::tui::run(s.input, s.options) {
+    match start_loading(s.input, s.options).and_then(|l| present::tui::run(l, &s.tui)) {
         Ok(present::tui::Outcome::Quit) => ExitCode::SUCCESS,
         Ok(present::tui::Outcome::OverBudget(verdict)) => {
             // The UI is gone from the screen: say why the exit code is 1.

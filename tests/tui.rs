@@ -25,11 +25,11 @@ use ratatui::style::Color;
 use ratatui::widgets::Widget;
 
 use ballast::archive::{Input, LoadProgress};
+use ballast::browse::lens::{Mode, Sort};
+use ballast::browse::model::PackageSort;
 use ballast::present::tui::app::{App, WasteRow};
 use ballast::present::tui::event_loop::{Loading, Outcome, Screen, Scripted, run_loop};
 use ballast::present::tui::layout::Pane;
-use ballast::present::tui::lens::{Mode, Sort};
-use ballast::present::tui::model::PackageSort;
 use ballast::present::tui::widgets::{self, LoadingView};
 use ballast::present::tui::{Model, Theme};
 
@@ -482,7 +482,8 @@ fn help_overlay_lists_every_binding() {
 
 #[test]
 fn quit_keys_end_the_session() {
-    for k in [ch('q'), Key(KeyCode::Esc), Ctrl('c')] {
+    // Esc is not one of them (issue 18: dive never quits on Esc).
+    for k in [ch('q'), Ctrl('c')] {
         let mut s = Session::sample(80, 24);
         let before = s.app().selected_step();
         let ev = match k {
@@ -719,9 +720,10 @@ fn packages_pane_sorts_and_enter_shows_exactly_a_package_s_files() {
         assert_eq!(app.tree_lines(), before_lines);
         assert!(!s.screen_text().contains("Esc back"));
     }
-    // With nothing to go back from, Esc quits.
+    // With nothing to go back from, Esc says how to quit, and does not.
     s.keys(&[Key(KeyCode::Esc)]);
-    assert!(s.app().should_quit());
+    assert!(!s.app().should_quit());
+    assert!(s.screen_text().contains("q quits"));
 }
 
 #[test]
@@ -851,17 +853,22 @@ fn every_pane_renders_into_tiny_areas() {
         ] {
             let area = Rect::new(0, 0, w, h);
             let mut buf = Buffer::empty(area);
-            widgets::render_app(app, area, &mut buf);
-            widgets::Header { app }.render(area, &mut buf);
-            widgets::StepsPane { app }.render(area, &mut buf);
-            widgets::TreePane { app }.render(area, &mut buf);
-            widgets::WastePane { app }.render(area, &mut buf);
-            widgets::PackagesPane { app }.render(area, &mut buf);
-            widgets::DetailsPane { app }.render(area, &mut buf);
-            widgets::Footer { app }.render(area, &mut buf);
-            widgets::HelpOverlay {
+            let p = app.props();
+            widgets::render_app(&p, area, &mut buf);
+            p.header().render(area, &mut buf);
+            p.steps_pane().render(area, &mut buf);
+            p.tree_pane().render(area, &mut buf);
+            p.waste_pane().render(area, &mut buf);
+            p.packages_pane().render(area, &mut buf);
+            p.details_pane().render(area, &mut buf);
+            p.footer().render(area, &mut buf);
+            p.help_overlay(99).render(area, &mut buf);
+            let lines = vec!["x".to_string(); 3];
+            widgets::TextOverlay {
                 theme: &app.theme,
-                scroll: 99,
+                title: " a file ",
+                lines: &lines,
+                scroll: 9,
             }
             .render(area, &mut buf);
             let p = LoadProgress::default();
@@ -967,7 +974,8 @@ fn loading_screen_shows_progress_then_opens_the_ui() {
     let elapsed = regex::Regex::new(r"\d+\.\d s").expect("regex");
     insta::assert_snapshot!("loading_80x24", elapsed.replace_all(&text, "N.N s"));
 
-    tx.send(Ok(load(&sample()))).expect("send");
+    let analysis = ballast::run_pipeline(&Input::Path(sample()), &ballast::Options::default());
+    tx.send(analysis).expect("send");
     let keys = Scripted(VecDeque::from(vec![key(KeyCode::Tab, KeyModifiers::NONE)]));
     run_loop(&mut term, &mut screen, &mut { keys }, &theme).expect("loop");
     let Screen::Ready(app) = &screen else {
@@ -996,7 +1004,7 @@ fn q_quits_while_loading_and_a_load_failure_is_returned() {
     assert!(matches!(screen, Screen::Loading(_)));
 
     let bad = root().join("tests/hostile/corpus/docker-manifest-not-json.tar");
-    let result = Model::load(&Input::Path(bad), &ballast::Options::default());
+    let result = ballast::run_pipeline(&Input::Path(bad), &ballast::Options::default());
     let (tx, rx) = std::sync::mpsc::channel();
     tx.send(result).expect("send");
     let mut screen = Screen::Loading(Loading {
@@ -1060,18 +1068,20 @@ impl Tmux {
     /// Waits for the command to write its exit line to `status`; returns it.
     fn wait_exit(&self, status: &Path) -> String {
         let deadline = Instant::now() + std::time::Duration::from_secs(30);
-        while !status.exists() {
+        loop {
+            // The shell creates the file before it writes the line: an
+            // empty file means "not yet" (seen on a loaded machine).
+            let line = std::fs::read_to_string(status).unwrap_or_default();
+            if line.ends_with('\n') {
+                return line.trim().to_string();
+            }
             assert!(
                 Instant::now() < deadline,
-                "ballast did not quit:\n{}",
+                "ballast did not quit (status {line:?}):\n{}",
                 self.screen()
             );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        std::fs::read_to_string(status)
-            .expect("status")
-            .trim()
-            .to_string()
     }
 
     /// Waits until the screen shows `text`.
@@ -1224,5 +1234,558 @@ fn real_terminal_over_budget_exits_1_and_prints_the_failed_check() {
     assert!(
         err.contains("Result: FAIL (1 of 1 checks over budget)"),
         "{err}"
+    );
+}
+
+// --- issue 18: rough edges and dive habits ---
+
+impl Session {
+    fn app_mut(&mut self) -> &mut App {
+        match &mut self.screen {
+            Screen::Ready(app) => app,
+            Screen::Loading(_) => panic!("still loading"),
+        }
+    }
+
+    fn footer_line(&self) -> String {
+        self.screen_text()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// A file's bytes as the image ships them, read independently of ballast
+/// with the `tar` crate: every layer of the docker archive in order, the
+/// last one that holds the path wins.
+fn oracle_file(archive: &Path, path: &str) -> Vec<u8> {
+    use std::io::Read;
+    let outer = |name: &str| -> Vec<u8> {
+        let mut t = tar::Archive::new(std::fs::File::open(archive).expect("archive"));
+        for e in t.entries().expect("entries") {
+            let mut e = e.expect("entry");
+            if e.path().expect("path").to_string_lossy() == name {
+                let mut v = Vec::new();
+                e.read_to_end(&mut v).expect("read");
+                return v;
+            }
+        }
+        panic!("{name} not in the archive");
+    };
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&outer("manifest.json")).expect("manifest");
+    let mut found = None;
+    for layer in manifest[0]["Layers"].as_array().expect("layers") {
+        let blob = outer(layer.as_str().expect("name"));
+        let mut t = tar::Archive::new(blob.as_slice());
+        for e in t.entries().expect("layer entries") {
+            let mut e = e.expect("entry");
+            let p = e.path().expect("path").to_string_lossy().into_owned();
+            if p.trim_start_matches("./").trim_start_matches('/') == path {
+                let mut v = Vec::new();
+                e.read_to_end(&mut v).expect("read");
+                found = Some(v);
+            }
+        }
+    }
+    found.unwrap_or_else(|| panic!("{path} is in no layer"))
+}
+
+/// Selects the file at `path` in the tree with the filter and the arrow
+/// keys, then clears the filter (the selection stays on it).
+fn select_file(s: &mut Session, path: &str) {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    s.keys(&[ch('/'), Ctrl('u')]);
+    let text: &'static str = Box::leak(format!("{name}$").into_boxed_str());
+    s.keys(&[Text(text), Key(KeyCode::Enter), Key(KeyCode::Home)]);
+    for _ in 0..50 {
+        if s.app().selected_path().as_deref() == Some(path) {
+            return;
+        }
+        s.keys(&[Key(KeyCode::Down)]);
+    }
+    panic!("{path} not reached: {:#?}", s.app().tree_lines());
+}
+
+#[test]
+fn esc_never_quits_the_main_screen() {
+    let mut s = Session::sample(80, 24);
+    // A filter typed and kept: Esc clears it, and the session goes on.
+    s.keys(&[ch('/'), Text("safetensors"), Key(KeyCode::Enter)]);
+    assert!(s.app().settings().filter.is_some());
+    s.keys(&[Key(KeyCode::Esc)]);
+    assert!(s.app().settings().filter.is_none());
+    assert!(!s.app().should_quit());
+    assert!(s.footer_line().contains("filter cleared"));
+    // Overlays close on Esc: help, the details, a file's text.
+    s.keys(&[ch('?'), Key(KeyCode::Esc)]);
+    assert!(s.app().help_scroll().is_none());
+    s.keys(&[ch('d'), Key(KeyCode::Esc)]);
+    assert!(s.app().details_scroll().is_none());
+    // Other filters, then zoom, then nothing left: Esc only says how to quit.
+    s.keys(&[Key(KeyCode::Tab), ch('w'), ch('z')]);
+    s.keys(&[Key(KeyCode::Esc)]);
+    assert!(!s.app().settings().wasted_only);
+    s.keys(&[Key(KeyCode::Esc)]);
+    assert_eq!(s.app().zoomed(), None);
+    for _ in 0..3 {
+        s.keys(&[Key(KeyCode::Esc)]);
+    }
+    assert!(!s.app().should_quit());
+    let footer = s.footer_line();
+    assert!(footer.contains("q quits"), "{footer}");
+    insta::assert_snapshot!("esc_says_how_to_quit_80x24", s.screen_text());
+    // q still quits.
+    let out = s.events(vec![key(KeyCode::Char('q'), KeyModifiers::NONE)]);
+    assert!(matches!(out, Outcome::Quit) && s.app().should_quit());
+}
+
+#[test]
+fn changes_of_a_step_that_made_no_layer_are_none() {
+    let mut s = Session::sample(80, 24);
+    go_to_step(&mut s, 6);
+    assert_eq!(s.app().model().report().steps[6].layer_index, None);
+    s.keys(&[Key(KeyCode::Enter), ch('a')]);
+    assert_eq!(s.app().settings().mode, Mode::StepOnly);
+    assert!(
+        s.app().tree_lines().is_empty(),
+        "{:#?}",
+        s.app().tree_lines()
+    );
+    let text = s.screen_text();
+    assert!(text.contains("made no layer"), "{text}");
+    assert!(!text.contains("+ "), "no change marks:\n{text}");
+    insta::assert_snapshot!("no_layer_step_changes_80x24", text);
+    // The step before it (which made the layer) still shows its changes.
+    s.keys(&[Key(KeyCode::BackTab)]);
+    go_to_step(&mut s, 5);
+    assert!(!s.app().tree_lines().is_empty());
+}
+
+#[test]
+fn filter_count_matches_the_tree_at_the_selected_step() {
+    let mut s = Session::sample(120, 30);
+    // /tmp/dataset.tar is added by step 11 and removed by step 12.
+    s.keys(&[ch('/'), Text("dataset")]);
+    let shown = |s: &Session| {
+        let f = s.app().settings().filter.as_ref().expect("a filter");
+        s.app()
+            .tree()
+            .rows()
+            .iter()
+            .filter(|r| f.hits(r.node))
+            .count()
+    };
+    let footer = s.footer_line();
+    let _ = s.app().model().tree();
+    assert_eq!(shown(&s), 0);
+    assert!(footer.contains("0 paths here (1 in the image)"), "{footer}");
+    assert!(s.screen_text().contains("no path matches"));
+    s.keys(&[Key(KeyCode::Enter), Key(KeyCode::BackTab)]);
+    go_to_step(&mut s, 11);
+    s.keys(&[ch('/')]);
+    assert_eq!(shown(&s), 1);
+    let footer = s.footer_line();
+    assert!(footer.contains("1 path here"), "{footer}");
+    assert!(!footer.contains("in the image"), "{footer}");
+}
+
+#[test]
+fn hidden_removals_are_counted_not_called_no_changes() {
+    let mut s = Session::sample(80, 24);
+    // Step 12: `RUN rm -f /tmp/dataset.tar`, one removal and nothing else.
+    go_to_step(&mut s, 12);
+    s.keys(&[Key(KeyCode::Enter), ch('a')]);
+    assert_eq!(s.app().tree_lines().len(), 2, "{:#?}", s.app().tree_lines());
+    s.keys(&[ch('r')]);
+    assert!(s.app().tree_lines().is_empty());
+    let text = s.screen_text();
+    assert!(text.contains("1 removed change hidden"), "{text}");
+    assert!(!text.contains("changed no files"), "{text}");
+    s.keys(&[ch('r')]);
+    assert_eq!(s.app().tree_lines().len(), 2);
+}
+
+#[test]
+fn any_key_closes_the_help() {
+    for k in [
+        ch('o'),
+        ch('x'),
+        Key(KeyCode::Enter),
+        ch('a'),
+        Key(KeyCode::F(5)),
+    ] {
+        let mut s = Session::sample(80, 24);
+        s.keys(&[ch('?')]);
+        assert!(s.app().help_scroll().is_some());
+        let mode = s.app().settings().mode;
+        s.keys(&[k]);
+        assert!(s.app().help_scroll().is_none());
+        assert!(!s.screen_text().contains("any other key closes"));
+        // The key only closed it.
+        assert_eq!(s.app().settings().mode, mode);
+    }
+}
+
+#[test]
+fn lower_case_filters_ignore_case_and_sizes_count_the_matches() {
+    let mut s = Session::sample(80, 24);
+    s.keys(&[ch('/'), Text("packages"), Key(KeyCode::Enter)]);
+    let f = s.app().settings().filter.as_ref().expect("a filter");
+    let tree = s.app().model().tree();
+    let upper: Vec<String> = f
+        .matched
+        .iter()
+        .map(|&n| ballast::index::path::display(&tree.path(n)))
+        .filter(|p| p.contains("Packages"))
+        .collect();
+    assert!(!upper.is_empty(), "a lower-case filter finds `Packages`");
+    s.keys(&[ch('/'), Ctrl('u'), Text("PACKAGES"), Key(KeyCode::Enter)]);
+    assert!(s.app().tree_lines().is_empty(), "upper case is exact");
+
+    // With a filter on, a directory's size is its matching files' bytes.
+    s.keys(&[ch('/'), Ctrl('u'), Text("safetensors"), Key(KeyCode::Enter)]);
+    let app = s.app();
+    let tree = app.model().tree();
+    let size_of = |p: &[u8]| {
+        let n = tree.lookup(p).expect("path");
+        app.settings().sizes()[n as usize]
+    };
+    let weights = size_of(b"app/weights/model.safetensors");
+    assert!(weights > 0);
+    assert_eq!(size_of(b"app"), weights);
+    assert_eq!(size_of(b"app/weights"), weights);
+    let models = size_of(b"models/model.safetensors");
+    assert_eq!(size_of(b"models"), models);
+    // The whole /app is larger: the filter made the difference.
+    let app_node = tree.lookup(b"app").expect("app");
+    assert!(app.settings().total_sizes()[app_node as usize] > weights);
+    insta::assert_snapshot!("filter_sizes_80x24", s.screen_text());
+}
+
+#[test]
+fn the_footer_keeps_quit_at_80x24_in_every_pane() {
+    let mut s = Session::open(&cuda_sample(), 80, 24);
+    s.keys(&[]);
+    for _ in 0..4 {
+        let footer = s.footer_line();
+        assert!(footer.trim_end().ends_with("q quit"), "{footer}");
+        s.keys(&[Key(KeyCode::Tab)]);
+    }
+    // And with a view to go back to.
+    s.keys(&[Key(KeyCode::BackTab), Key(KeyCode::Enter)]);
+    assert!(s.app().can_go_back());
+    let footer = s.footer_line();
+    assert!(
+        footer.contains("Esc back") && footer.contains("q quit"),
+        "{footer}"
+    );
+}
+
+#[test]
+fn waste_lines_read_whole_in_the_details() {
+    let mut s = Session::sample(80, 24);
+    s.keys(&[Key(KeyCode::Tab), Key(KeyCode::Tab)]);
+    // The finding with the longest message.
+    let (row, message) = s
+        .app()
+        .waste_rows()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| match r {
+            WasteRow::Finding(f) => {
+                Some((i, s.app().model().report().findings[*f].message.clone()))
+            }
+            WasteRow::Group { .. } => None,
+        })
+        .max_by_key(|(_, m)| m.len())
+        .expect("findings");
+    for _ in 0..row {
+        s.keys(&[Key(KeyCode::Down)]);
+    }
+    let cut = s.screen_text();
+    let words: Vec<&str> = message.split_whitespace().collect();
+    assert!(
+        !words.iter().all(|w| cut.contains(w)),
+        "the pane alone cuts it: {message}"
+    );
+    s.keys(&[ch('d')]);
+    let whole = s.screen_text();
+    for w in &words {
+        assert!(whole.contains(w), "{w:?} of {message:?} missing:\n{whole}");
+    }
+    insta::assert_snapshot!("details_whole_80x24", whole);
+    s.keys(&[ch('j'), ch('o')]);
+    assert!(s.app().details_scroll().is_none());
+}
+
+#[test]
+fn mode_and_owner_show_when_wide_and_layer_details_name_the_layer() {
+    let mut wide = Session::sample(160, 48);
+    wide.keys(&[]);
+    assert!(wide.screen_text().contains("drwxr-xr-x 1000:1000"));
+    let mut narrow = Session::sample(80, 24);
+    narrow.keys(&[]);
+    assert!(!narrow.screen_text().contains("drwxr-xr-x"));
+    // Steps focused: the details give the full command, digest and diff_id.
+    let mut s = Session::sample(160, 48);
+    go_to_step(&mut s, 11);
+    s.keys(&[ch('d')]);
+    let text = s.screen_text();
+    let report = s.app().model().report();
+    let layer = &report.layers[report.steps[11].layer_index.expect("a layer")];
+    for want in [
+        layer.digest.clone().expect("digest"),
+        layer.diff_id.clone().expect("diff_id"),
+    ] {
+        assert!(text.contains(&want), "{want} missing:\n{text}");
+    }
+    let command = &report.steps[11].created_by;
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for w in command.split_whitespace() {
+        assert!(flat.contains(w), "{w:?} of the command missing:\n{text}");
+    }
+}
+
+#[test]
+fn view_and_extract_a_file_read_from_the_archive() {
+    let mut s = Session::sample(100, 30);
+    s.keys(&[Key(KeyCode::Tab)]);
+    select_file(&mut s, "/app/main.py");
+    let want = oracle_file(&sample(), "app/main.py");
+    s.keys(&[ch('v')]);
+    let view = s.app().text_view().expect("the file's text");
+    let lines: Vec<&str> = std::str::from_utf8(&want).expect("text").lines().collect();
+    assert_eq!(view.lines, lines);
+    assert!(s.screen_text().contains(lines[0].trim()));
+    s.keys(&[ch('q')]);
+    assert!(s.app().text_view().is_none() && !s.app().should_quit());
+
+    // x: a path typed at the bottom, the file written there.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("main.py");
+    let dest_text: &'static str = Box::leak(dest.display().to_string().into_boxed_str());
+    s.keys(&[ch('x')]);
+    assert!(s.footer_line().contains("./main.py"));
+    s.keys(&[Ctrl('u'), Text(dest_text), Key(KeyCode::Enter)]);
+    assert_eq!(std::fs::read(&dest).expect("written"), want);
+    assert!(s.footer_line().contains("wrote"), "{}", s.footer_line());
+    // Never over an existing file.
+    std::fs::write(&dest, b"mine").expect("write");
+    s.keys(&[ch('x'), Ctrl('u'), Text(dest_text), Key(KeyCode::Enter)]);
+    assert_eq!(std::fs::read(&dest).expect("kept"), b"mine");
+    assert!(s.footer_line().contains("exists"), "{}", s.footer_line());
+    // A directory cannot be viewed or written.
+    s.keys(&[Key(KeyCode::Left), Key(KeyCode::Left), ch('v')]);
+    assert!(s.footer_line().contains("directory"), "{}", s.footer_line());
+}
+
+#[test]
+fn a_minimum_size_hides_smaller_files() {
+    let mut s = Session::sample(80, 24);
+    s.keys(&[
+        Key(KeyCode::Tab),
+        ch('>'),
+        Text("100kB"),
+        Key(KeyCode::Enter),
+    ]);
+    assert_eq!(s.app().settings().min_size, Some(100_000));
+    let app = s.app();
+    let layer = app.layer().expect("a layer");
+    let leaves: Vec<u64> = app
+        .tree()
+        .rows()
+        .iter()
+        .filter(|r| !r.has_children)
+        .map(|r| {
+            ballast::browse::lens::node_at(app.model(), r.node, layer)
+                .and_then(|a| a.entry)
+                .map_or(0, |e| e.size)
+        })
+        .collect();
+    assert!(!leaves.is_empty());
+    assert!(leaves.iter().all(|&b| b >= 100_000), "{leaves:?}");
+    assert!(s.screen_text().contains("≥ 100.0 kB"));
+    // A bad size is said, and changes nothing; Esc clears the filter.
+    s.keys(&[ch('>'), Ctrl('u'), Text("big"), Key(KeyCode::Enter)]);
+    assert!(
+        s.footer_line().contains("not a size"),
+        "{}",
+        s.footer_line()
+    );
+    assert_eq!(s.app().settings().min_size, Some(100_000));
+    s.keys(&[Key(KeyCode::Esc)]);
+    assert_eq!(s.app().settings().min_size, None);
+}
+
+#[test]
+fn y_copies_the_path_with_osc_52() {
+    let mut s = Session::sample(80, 24);
+    let got = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&got);
+    s.app_mut().set_clipboard(Box::new(move |seq: &str| {
+        sink.lock().expect("lock").push(seq.to_string());
+    }));
+    s.keys(&[Key(KeyCode::Tab), Key(KeyCode::Down), ch('y')]);
+    let path = s.app().selected_path().expect("a path");
+    assert_eq!(s.app().copied(), Some(path.as_str()));
+    let seqs = got.lock().expect("lock").clone();
+    let b64 = ballast::analyze::report::base64(path.as_bytes());
+    assert_eq!(seqs, [format!("\x1b]52;c;{b64}\x07")]);
+}
+
+#[test]
+fn keys_and_colours_from_ballast_toml() {
+    use ballast::present::tui::config::TuiConfig;
+    let t: toml::Table = toml::from_str(
+        "[keys]\nquit = \"ctrl+q\"\nfilter-files = \"F\"\n[colors]\nselected = \"magenta\"",
+    )
+    .expect("toml");
+    let cfg = TuiConfig::from_toml(&t).expect("valid");
+    let mut s = Session::sample(80, 24);
+    s.app_mut().set_key_map(cfg.key_map());
+    // `q` is no longer quit; dive's filter-files name bound F.
+    s.keys(&[ch('q'), ch('F')]);
+    assert!(!s.app().should_quit());
+    assert!(s.app().input().is_some());
+    s.keys(&[Key(KeyCode::Esc), ch('?')]);
+    assert!(s.screen_text().contains("C-q"), "{}", s.screen_text());
+    s.keys(&[ch('o')]);
+    let footer = s.footer_line();
+    assert!(footer.contains("C-q quit"), "{footer}");
+    let out = s.events(vec![key(KeyCode::Char('q'), KeyModifiers::CONTROL)]);
+    assert!(matches!(out, Outcome::Quit) && s.app().should_quit());
+}
+
+#[test]
+fn inherited_steps_are_dimmed_and_fold_only_when_the_base_is_known() {
+    // Without a base: `i` says so and changes nothing.
+    let mut s = Session::sample(80, 24);
+    let rows = s.app().step_rows().len();
+    s.keys(&[ch('i')]);
+    assert_eq!(s.app().step_rows().len(), rows);
+    assert!(s.footer_line().contains("base image is not known"));
+    // With one (as the report will say once it knows the base).
+    let mut model = load(&sample());
+    let mut inherited = vec![false; model.step_count()];
+    inherited[..3].fill(true);
+    model.inherited = Some(inherited);
+    let mut s = Session::of(model, 80, 24);
+    s.keys(&[ch('i')]);
+    assert_eq!(s.app().step_rows().len(), rows - 3);
+    assert!(s.app().step_rows().iter().all(|&r| r >= 3));
+    assert!(s.screen_text().contains("3 from the base folded"));
+    s.keys(&[ch('i')]);
+    assert_eq!(s.app().step_rows().len(), rows);
+}
+
+#[test]
+fn real_terminal_esc_does_not_quit_smart_case_filters_and_extract_writes_a_file() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let work = dir.path().join("out");
+    std::fs::create_dir(&work).expect("out dir");
+    let status = dir.path().join("status");
+    let t = Tmux {
+        socket: format!("ballast-e2e-18-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "cd '{}' && '{}' '{}'; echo \"exit=$?\" > '{}'",
+        work.display(),
+        env!("CARGO_BIN_EXE_ballast"),
+        sample().display(),
+        status.display()
+    );
+    t.start(&cmd, 100, 30);
+    t.wait_for("Files · step 14");
+    // Esc on the main screen: still running, and it says how to quit.
+    t.run(&["send-keys", "-t", "e2e", "Escape"]);
+    t.wait_for("q quits");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!status.exists(), "Esc quit:\n{}", t.screen());
+    // Smart case: upper case is exact and finds nothing...
+    t.run(&["send-keys", "-t", "e2e", "/"]);
+    t.run(&["send-keys", "-t", "e2e", "-l", "AMD64_PACKAGES"]);
+    t.wait_for("0 paths here");
+    t.run(&["send-keys", "-t", "e2e", "C-u"]);
+    // ...lower case finds the `..._amd64_Packages` lists.
+    t.run(&["send-keys", "-t", "e2e", "-l", "amd64_packages"]);
+    t.wait_for("3 paths here");
+    t.run(&["send-keys", "-t", "e2e", "Enter"]);
+    t.wait_for("_Packages");
+    // Extract the last one to the suggested ./NAME.
+    t.run(&["send-keys", "-t", "e2e", "End", "x"]);
+    t.wait_for("Enter write");
+    t.run(&["send-keys", "-t", "e2e", "Enter"]);
+    t.wait_for("wrote");
+    let written: Vec<PathBuf> = std::fs::read_dir(&work)
+        .expect("out dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let name = written[0]
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert!(name.ends_with("_Packages"), "{name}");
+    let want = oracle_file(&sample(), &format!("var/lib/apt/lists/{name}"));
+    assert_eq!(std::fs::read(&written[0]).expect("read"), want);
+    // Esc clears the filter, still no quit; q quits with 0.
+    t.run(&["send-keys", "-t", "e2e", "Escape"]);
+    t.wait_for("filter cleared");
+    assert!(!status.exists());
+    t.run(&["send-keys", "-t", "e2e", "q"]);
+    assert_eq!(t.wait_exit(&status), "exit=0");
+}
+
+#[test]
+fn a_bad_tui_section_in_ballast_toml_is_a_one_line_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("ballast.toml");
+    for (text, want) in [
+        (
+            "[tui.keys]\nqiut = \"q\"\n",
+            "[tui.keys]: `qiut` is not an action",
+        ),
+        (
+            "[tui.colors]\nselected = \"reddish\"\n",
+            "`reddish` is not a colour",
+        ),
+    ] {
+        std::fs::write(&cfg, text).expect("write");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ballast"))
+            .arg(sample())
+            .arg("--config")
+            .arg(&cfg)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("ballast: error: ")
+                && err.contains("ballast.toml")
+                && err.contains(want),
+            "{err}"
+        );
+    }
+    // A valid section is accepted (the summary prints, exit 0).
+    std::fs::write(&cfg, "[tui.keys]\nfilter-files = \"ctrl+f\"\n").expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .arg(sample())
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -94,10 +94,13 @@ pub fn parse_baseline(json: &str) -> Result<Side, String> {
     let v: serde_json::Value =
         serde_json::from_str(json).map_err(|e| format!("not a JSON report: {e}"))?;
     match v.get("schema_version").and_then(serde_json::Value::as_u64) {
-        Some(1) => {}
+        // Version 2 changed what `reclaimable_bytes` counts (payload and
+        // the base image's waste left out), not the fields read here.
+        Some(n) if (1..=u64::from(crate::report::SCHEMA_VERSION)).contains(&n) => {}
         Some(n) => {
             return Err(format!(
-                "report schema_version {n}; this ballast reads version 1"
+                "report schema_version {n}; this ballast reads versions 1 to {}",
+                crate::report::SCHEMA_VERSION
             ));
         }
         None => {

@@ -1,6 +1,8 @@
 //! The UI's state and what each action does to it. Keys arrive as
-//! [`Action`]s from the key table; drawing reads this state and never
-//! changes it.
+//! [`Action`]s from the key table and go to the focused pane's state
+//! ([`super::panes`]); what spans panes (a finding's jump, a package's
+//! files, Esc going back) is done here. Drawing reads the state through
+//! [`App::props`] and never changes it.
 
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
@@ -8,73 +10,33 @@ use crossterm::event::{
 use ratatui::layout::Rect;
 
 use crate::analyze::findings::Finding;
+use crate::archive::extract;
+use crate::browse::lens::{self, Hidden, Lens, Mode, PathFilter};
+use crate::browse::list::{ListNav, Move};
+use crate::browse::model::{Model, PackageSort};
+use crate::browse::text;
+use crate::browse::tree_view::TreeView;
+use crate::index::layer::EntryKind;
 use crate::index::path;
 
-use super::keys::{self, Action};
+use super::keys::{Action, KeyMap};
 use super::layout::{self, Areas, Content, Pane};
-use super::lens::{self, Filters, Hidden, Lens, Mode, PathFilter, Sort};
-use super::list::{ListNav, Move};
-use super::model::{Model, PackageSort};
-use super::sizes::{self, SizeCursor};
+use super::panes::files::FilesState;
+use super::panes::packages::PackagesState;
+use super::panes::steps::{StepsState, final_step};
+use super::panes::waste::WasteState;
 use super::theme::Theme;
-use super::tree_view::TreeView;
+use super::widgets::Props;
 
-/// Filters and views that leave at most this many paths open everything,
-/// so matches show without digging; larger results stay folded.
-const AUTO_EXPAND_LIMIT: usize = 2_000;
+pub use super::panes::files::TreeSettings;
+pub use super::panes::waste::WasteRow;
+
 /// Rows the mouse wheel moves per notch.
 const WHEEL_ROWS: isize = 3;
-
-/// Everything the tree shows besides its rows: step, view, filters and the
-/// sizes that go with them.
-pub struct TreeSettings {
-    pub layer: Option<usize>,
-    pub mode: Mode,
-    pub sort: Sort,
-    pub hidden: Hidden,
-    pub wasted_only: bool,
-    pub attributes: bool,
-    pub filter: Option<PathFilter>,
-    /// Only this package's files (an index into the model's packages).
-    pub package: Option<usize>,
-    cursor: Option<SizeCursor>,
-    step_sizes: Vec<u64>,
-    step_sizes_layer: Option<usize>,
-    keep: Option<Vec<bool>>,
-    kept: usize,
-}
-
-impl TreeSettings {
-    /// Sizes of the current view: the whole tree's at the step, or what the
-    /// step itself wrote.
-    pub fn sizes(&self) -> &[u64] {
-        match (self.mode, &self.cursor) {
-            (Mode::StepOnly, _) => &self.step_sizes,
-            (Mode::Aggregated, Some(c)) => c.sizes(),
-            (Mode::Aggregated, None) => &[],
-        }
-    }
-
-    /// Aggregated sizes whatever the view (the details pane shows both).
-    pub fn total_sizes(&self) -> &[u64] {
-        self.cursor.as_ref().map_or(&[], SizeCursor::sizes)
-    }
-
-    pub fn any_filter(&self) -> bool {
-        self.filter.is_some() || self.package.is_some() || self.wasted_only || self.hidden.any()
-    }
-}
-
-/// A row of the waste pane: a step's heading, or one finding under it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WasteRow {
-    Group {
-        step: Option<usize>,
-        bytes: u64,
-        count: usize,
-    },
-    Finding(usize),
-}
+/// The most of a file `v` reads to show; the rest is left in the archive.
+const VIEW_LIMIT: usize = 512 << 10;
+/// Lines of a viewed file kept for the pane.
+const VIEW_LINES: usize = 5_000;
 
 /// The view before Enter on a package, which Esc puts back.
 struct SavedView {
@@ -88,11 +50,34 @@ struct SavedView {
     tree: TreeView,
 }
 
-/// The filter being typed; Esc puts `previous` back.
+/// What a line typed at the bottom is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    /// The path filter (applied as it is typed).
+    Filter,
+    /// The smallest file size shown.
+    MinSize,
+    /// Where to write a file (its path in the image).
+    Extract(String),
+}
+
+/// The line being typed; Esc puts `previous` back.
 pub struct FilterInput {
+    pub kind: PromptKind,
     pub text: String,
     previous: Option<String>,
 }
+
+/// A file's text, read from the archive, shown over the panes.
+pub struct TextView {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub scroll: usize,
+}
+
+/// Where copied paths go: the real terminal's OSC 52 sequence, or a test's
+/// list.
+pub type ClipboardSink = Box<dyn FnMut(&str) + Send>;
 
 pub struct App {
     model: Model,
@@ -100,20 +85,22 @@ pub struct App {
     focus: Pane,
     zoom: bool,
     size: Rect,
-    show_empty: bool,
-    step_rows: Vec<usize>,
-    steps_nav: ListNav,
-    waste_rows: Vec<WasteRow>,
-    waste_nav: ListNav,
-    package_sort: PackageSort,
-    packages_nav: ListNav,
+    steps: StepsState,
+    files: FilesState,
+    waste: WasteState,
+    packages: PackagesState,
     /// Waste or packages: the one shown where they share an area.
     tab: Pane,
+    /// Set while a package's files are shown: the view to go back to.
     before_package: Option<SavedView>,
-    tree: TreeView,
-    settings: TreeSettings,
     input: Option<FilterInput>,
     help: Option<usize>,
+    /// The details pane over the whole screen, and its scroll.
+    details: Option<usize>,
+    view: Option<TextView>,
+    keymap: KeyMap,
+    clipboard: Option<ClipboardSink>,
+    copied: Option<String>,
     message: Option<String>,
     quit: bool,
 }
@@ -121,58 +108,65 @@ pub struct App {
 impl App {
     /// Opens on the last step that made a layer: the image as shipped.
     pub fn new(model: Model, theme: Theme) -> App {
-        let last_layer = model.layers().len().checked_sub(1);
-        let cursor = last_layer.map(|l| SizeCursor::new(model.final_sizes().to_vec(), l));
-        let waste_rows = waste_rows(&model);
         let mut app = App {
             focus: Pane::Steps,
             zoom: false,
             size: Rect::default(),
-            show_empty: true,
-            step_rows: Vec::new(),
-            steps_nav: ListNav::default(),
-            waste_rows,
-            waste_nav: ListNav::default(),
-            package_sort: PackageSort::Size,
-            packages_nav: ListNav::default(),
+            steps: StepsState::new(&model),
+            files: FilesState::new(&model),
+            waste: WasteState::new(&model),
+            packages: PackagesState::default(),
             tab: Pane::Waste,
             before_package: None,
-            tree: TreeView::default(),
-            settings: TreeSettings {
-                layer: None,
-                mode: Mode::Aggregated,
-                sort: Sort::Size,
-                hidden: Hidden::default(),
-                wasted_only: false,
-                attributes: false,
-                filter: None,
-                package: None,
-                cursor,
-                step_sizes: Vec::new(),
-                step_sizes_layer: None,
-                keep: None,
-                kept: 0,
-            },
             input: None,
             help: None,
+            details: None,
+            view: None,
+            keymap: KeyMap::default(),
+            clipboard: None,
+            copied: None,
             message: None,
             quit: false,
             theme,
             model,
         };
-        app.rebuild_step_rows();
-        if let Some(pos) = app
-            .final_step()
-            .and_then(|s| app.step_rows.iter().position(|&r| r == s))
-        {
-            app.steps_nav.select(pos, app.step_rows.len());
-        }
-        app.settings.layer = app.current_layer();
-        app.refresh_tree();
+        app.sync_layer();
+        app.files.refresh(&app.model);
         app
     }
 
-    // --- what the widgets and tests read ---
+    /// Keys as `ballast.toml` binds them.
+    pub fn set_key_map(&mut self, keymap: KeyMap) {
+        self.keymap = keymap;
+    }
+
+    /// Where `y` sends the selected path (the terminal's clipboard).
+    pub fn set_clipboard(&mut self, sink: ClipboardSink) {
+        self.clipboard = Some(sink);
+    }
+
+    /// What one frame draws from: each pane's state, borrowed.
+    pub fn props(&self) -> Props<'_> {
+        Props {
+            model: &self.model,
+            theme: &self.theme,
+            focus: self.focus,
+            content: self.layout_content(),
+            steps: &self.steps,
+            files: &self.files,
+            waste: &self.waste,
+            packages: &self.packages,
+            can_go_back: self.can_go_back(),
+            input: self.input.as_ref(),
+            help: self.help,
+            details: self.details,
+            view: self.view.as_ref(),
+            keymap: &self.keymap,
+            message: self.message.as_deref(),
+        }
+    }
+
+    // --- what tests and the benchmark read ---
 
     pub fn model(&self) -> &Model {
         &self.model
@@ -190,75 +184,82 @@ impl App {
     pub fn layout_content(&self) -> Content {
         Content {
             zoom: self.zoomed(),
-            steps: self.step_rows.len(),
+            steps: self.steps.rows.len(),
             packages: self.model.packages().len(),
             tab: self.tab,
         }
     }
     pub fn step_rows(&self) -> &[usize] {
-        &self.step_rows
+        &self.steps.rows
     }
     pub fn steps_nav(&self) -> &ListNav {
-        &self.steps_nav
+        &self.steps.nav
     }
     pub fn show_empty(&self) -> bool {
-        self.show_empty
+        self.steps.show_empty
     }
     pub fn selected_step(&self) -> Option<usize> {
-        self.step_rows.get(self.steps_nav.selected()).copied()
+        self.steps.selected()
     }
     pub fn waste_rows(&self) -> &[WasteRow] {
-        &self.waste_rows
+        &self.waste.rows
     }
     pub fn waste_nav(&self) -> &ListNav {
-        &self.waste_nav
+        &self.waste.nav
     }
     pub fn selected_waste(&self) -> Option<WasteRow> {
-        self.waste_rows.get(self.waste_nav.selected()).copied()
+        self.waste.selected()
     }
     pub fn selected_finding(&self) -> Option<&Finding> {
-        match self.selected_waste()? {
-            WasteRow::Finding(i) => self.model.report().findings.get(i),
-            WasteRow::Group { .. } => None,
-        }
+        self.waste.selected_finding(&self.model)
     }
     pub fn package_sort(&self) -> PackageSort {
-        self.package_sort
+        self.packages.sort
     }
     /// The packages pane's rows: package indices in the current order.
     pub fn package_rows(&self) -> &[usize] {
-        self.model.package_order(self.package_sort)
+        self.packages.rows(&self.model)
     }
     pub fn packages_nav(&self) -> &ListNav {
-        &self.packages_nav
+        &self.packages.nav
     }
     pub fn selected_package(&self) -> Option<usize> {
-        self.package_rows()
-            .get(self.packages_nav.selected())
-            .copied()
+        self.packages.selected(&self.model)
     }
     /// The package whose files the tree shows, if any.
     pub fn shown_package(&self) -> Option<usize> {
-        self.settings.package
+        self.files.settings.package
     }
-    /// Esc has a view to go back to (it quits otherwise).
+    /// Esc has a view to go back to.
     pub fn can_go_back(&self) -> bool {
         self.before_package.is_some()
     }
     pub fn tree(&self) -> &TreeView {
-        &self.tree
+        &self.files.tree
     }
     pub fn settings(&self) -> &TreeSettings {
-        &self.settings
+        &self.files.settings
     }
     pub fn lens(&self) -> Lens<'_> {
-        lens_of(&self.model, &self.settings)
+        self.files.lens(&self.model)
     }
     pub fn input(&self) -> Option<&FilterInput> {
         self.input.as_ref()
     }
     pub fn help_scroll(&self) -> Option<usize> {
         self.help
+    }
+    /// The details over the whole screen (`d`), and its scroll.
+    pub fn details_scroll(&self) -> Option<usize> {
+        self.details
+    }
+    /// The file shown by `v`.
+    pub fn text_view(&self) -> Option<&TextView> {
+        self.view.as_ref()
+    }
+    /// The last path `y` copied.
+    pub fn copied(&self) -> Option<&str> {
+        self.copied.as_deref()
     }
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
@@ -267,19 +268,20 @@ impl App {
         self.quit
     }
     pub fn layer(&self) -> Option<usize> {
-        self.settings.layer
+        self.files.settings.layer
     }
 
     /// The selected file's path as shown, e.g. `/app/main.py`.
     pub fn selected_path(&self) -> Option<String> {
-        let node = self.tree.selected_node()?;
+        let node = self.files.tree.selected_node()?;
         Some(path::display(&self.model.tree().path(node)))
     }
 
     /// The tree's rows as paths, indented by depth (for tests).
     pub fn tree_lines(&self) -> Vec<String> {
         let t = self.model.tree();
-        self.tree
+        self.files
+            .tree
             .rows()
             .iter()
             .map(|r| {
@@ -310,11 +312,11 @@ impl App {
     fn fit_viewports(&mut self) {
         let a = self.areas();
         let h = |r: Rect| usize::from(layout::inner(r).height);
-        self.steps_nav.set_height(h(a.steps), self.step_rows.len());
-        self.waste_nav.set_height(h(a.waste), self.waste_rows.len());
+        self.steps.nav.set_height(h(a.steps), self.steps.rows.len());
+        self.waste.nav.set_height(h(a.waste), self.waste.rows.len());
         let packages = self.model.packages().len();
-        self.packages_nav.set_height(h(a.packages), packages);
-        self.tree.set_height(h(a.tree));
+        self.packages.nav.set_height(h(a.packages), packages);
+        self.files.tree.set_height(h(a.tree));
     }
 
     pub fn key(&mut self, k: KeyEvent) {
@@ -323,31 +325,65 @@ impl App {
             self.filter_key(k);
             return;
         }
-        let Some(action) = keys::action_for(&k) else {
-            return;
+        let action = self.keymap.action_for(&k);
+        // Over the panes: ↑↓ scroll, any other key (bound or not) closes.
+        let scrolled = |scroll: usize| match action {
+            Some(Action::Move(Move::Up)) => Some(scroll.saturating_sub(1)),
+            Some(Action::Move(Move::Down)) => Some(scroll.saturating_add(1)),
+            Some(Action::Move(Move::PageUp)) => Some(scroll.saturating_sub(10)),
+            Some(Action::Move(Move::PageDown)) => Some(scroll.saturating_add(10)),
+            Some(Action::Move(Move::Top)) => Some(0),
+            _ => None,
         };
         if let Some(scroll) = self.help {
-            self.help = match action {
-                Action::Move(Move::Up) => Some(scroll.saturating_sub(1)),
-                Action::Move(Move::Down) => Some(scroll.saturating_add(1)),
-                Action::Move(Move::PageUp) => Some(scroll.saturating_sub(10)),
-                Action::Move(Move::PageDown) => Some(scroll.saturating_add(10)),
-                _ => None,
-            };
+            self.help = scrolled(scroll);
             return;
         }
-        self.act(action);
+        if let Some(scroll) = self.details {
+            self.details = scrolled(scroll);
+            return;
+        }
+        if let Some(v) = &mut self.view {
+            match scrolled(v.scroll) {
+                Some(s) => v.scroll = s.min(v.lines.len().saturating_sub(1)),
+                None => self.view = None,
+            }
+            return;
+        }
+        if let Some(action) = action {
+            self.act(action);
+        }
     }
 
     pub fn act(&mut self, action: Action) {
+        let model = &self.model;
         match action {
             Action::Quit => self.quit = true,
-            Action::Back => {
-                if !self.leave_package() {
-                    self.quit = true;
+            Action::Back => self.back(),
+            Action::Help => self.help = Some(0),
+            Action::Details => self.details = Some(0),
+            Action::View => self.view_file(),
+            Action::Extract => self.ask_extract_path(),
+            Action::CopyPath => self.copy_path(),
+            Action::MinSize => {
+                self.set_focus(Pane::Tree);
+                let current = self.files.settings.min_size.map(|m| m.to_string());
+                self.input = Some(FilterInput {
+                    kind: PromptKind::MinSize,
+                    text: current.clone().unwrap_or_default(),
+                    previous: current,
+                });
+            }
+            Action::ToggleInherited => {
+                if self.model.inherited.is_none() {
+                    self.message = Some("the base image is not known: no inherited steps".into());
+                } else {
+                    self.steps
+                        .relist(model, |s| s.hide_inherited = !s.hide_inherited);
+                    self.fit_viewports();
+                    self.step_changed();
                 }
             }
-            Action::Help => self.help = Some(0),
             Action::NextPane => self.set_focus(self.focus.next()),
             Action::PrevPane => self.set_focus(self.focus.prev()),
             Action::Move(m) => self.move_in(self.focus, m),
@@ -355,51 +391,30 @@ impl App {
             Action::Left | Action::Right | Action::Fold | Action::FoldAll => self.fold(action),
             Action::Filter => {
                 self.set_focus(Pane::Tree);
-                let current = self.settings.filter.as_ref().map(|f| f.text.clone());
+                let current = self.files.settings.filter.as_ref().map(|f| f.text.clone());
                 self.input = Some(FilterInput {
+                    kind: PromptKind::Filter,
                     text: current.clone().unwrap_or_default(),
                     previous: current,
                 });
             }
-            Action::ToggleMode => {
-                self.settings.mode = match self.settings.mode {
-                    Mode::Aggregated => Mode::StepOnly,
-                    Mode::StepOnly => Mode::Aggregated,
-                };
-                self.refresh_tree();
-            }
-            Action::ShowStepOnly => {
-                self.settings.mode = Mode::StepOnly;
-                self.refresh_tree();
-            }
-            Action::Sort if self.focus == Pane::Packages => self.cycle_package_sort(),
-            Action::Sort => {
-                self.settings.sort = match self.settings.sort {
-                    Sort::Size => Sort::Name,
-                    Sort::Name => Sort::Size,
-                };
-                let lens = lens_of(&self.model, &self.settings);
-                self.tree.rebuild(&lens);
-            }
-            Action::WastedOnly => {
-                self.settings.wasted_only = !self.settings.wasted_only;
-                self.refresh_tree();
-            }
+            Action::ToggleMode => self.files.toggle_mode(model),
+            Action::ShowStepOnly => self.files.set_mode(model, Mode::StepOnly),
+            Action::Sort if self.focus == Pane::Packages => self.packages.cycle_sort(model),
+            Action::Sort => self.files.toggle_sort(model),
+            Action::WastedOnly => self.files.toggle_wasted_only(model),
             Action::ToggleEmptySteps => {
-                let keep = self.selected_step();
-                self.show_empty = !self.show_empty;
-                self.rebuild_step_rows();
-                if let Some(s) = keep {
-                    self.select_step_row(s);
-                }
+                self.steps.relist(model, |s| s.show_empty = !s.show_empty);
                 // The steps pane's height follows its row count.
                 self.fit_viewports();
                 self.step_changed();
             }
-            Action::HideUnmodified => self.toggle_hidden(|h| &mut h.unmodified),
-            Action::HideRemoved => self.toggle_hidden(|h| &mut h.removed),
-            Action::HideModified => self.toggle_hidden(|h| &mut h.modified),
-            Action::ToggleAttributes => self.settings.attributes = !self.settings.attributes,
+            Action::HideUnmodified => self.files.toggle_hidden(model, |h| &mut h.unmodified),
+            Action::HideRemoved => self.files.toggle_hidden(model, |h| &mut h.removed),
+            Action::HideModified => self.files.toggle_hidden(model, |h| &mut h.modified),
+            Action::ToggleAttributes => {
+                self.files.settings.attributes = !self.files.settings.attributes;
+            }
             Action::Zoom => {
                 self.zoom = !self.zoom;
                 self.fit_viewports();
@@ -416,24 +431,15 @@ impl App {
         self.fit_viewports();
     }
 
-    fn toggle_hidden(&mut self, field: impl Fn(&mut Hidden) -> &mut bool) {
-        let f = field(&mut self.settings.hidden);
-        *f = !*f;
-        self.refresh_tree();
-    }
-
     fn move_in(&mut self, pane: Pane, m: Move) {
         match pane {
             Pane::Steps => {
-                self.steps_nav.apply(m, self.step_rows.len());
+                self.steps.apply(m);
                 self.step_changed();
             }
-            Pane::Tree => self.tree.move_selection(m),
-            Pane::Waste => self.waste_nav.apply(m, self.waste_rows.len()),
-            Pane::Packages => {
-                let len = self.model.packages().len();
-                self.packages_nav.apply(m, len);
-            }
+            Pane::Tree => self.files.move_selection(m),
+            Pane::Waste => self.waste.apply(m),
+            Pane::Packages => self.packages.apply(&self.model, m),
         }
     }
 
@@ -441,10 +447,10 @@ impl App {
         match self.focus {
             Pane::Steps => self.set_focus(Pane::Tree),
             Pane::Tree => self.fold(Action::Fold),
-            Pane::Waste => match self.selected_waste() {
+            Pane::Waste => match self.waste.selected() {
                 Some(WasteRow::Finding(i)) => self.jump_to_finding(i),
                 Some(WasteRow::Group { step: Some(s), .. }) => {
-                    self.select_step_row(s);
+                    self.select_step(s);
                     self.step_changed();
                 }
                 _ => {}
@@ -464,12 +470,12 @@ impl App {
             }
             return;
         }
-        let lens = lens_of(&self.model, &self.settings);
+        let model = &self.model;
         match action {
-            Action::Left => self.tree.left(&lens),
-            Action::Right => self.tree.right(&lens),
-            Action::Fold => self.tree.toggle(&lens),
-            _ => self.tree.toggle_all(&lens),
+            Action::Left => self.files.left(model),
+            Action::Right => self.files.right(model),
+            Action::Fold => self.files.toggle(model),
+            _ => self.files.toggle_all(model),
         }
     }
 
@@ -478,33 +484,45 @@ impl App {
         let Some(input) = self.input.as_mut() else {
             return;
         };
+        // Only the path filter applies as it is typed.
+        let live = input.kind == PromptKind::Filter;
         match k.code {
             KeyCode::Char('c') if ctrl => self.quit = true,
             KeyCode::Char('u') if ctrl => {
                 input.text.clear();
-                self.apply_filter_text();
+                if live {
+                    self.apply_filter_text();
+                }
             }
             KeyCode::Char(c) if !ctrl => {
                 input.text.push(c);
-                self.apply_filter_text();
+                if live {
+                    self.apply_filter_text();
+                }
             }
             KeyCode::Backspace => {
                 input.text.pop();
-                self.apply_filter_text();
+                if live {
+                    self.apply_filter_text();
+                }
             }
             KeyCode::Enter => {
-                self.input = None;
+                if let Some(done) = self.input.take() {
+                    self.finish_prompt(&done);
+                }
             }
             KeyCode::Esc => {
-                let previous = input.previous.take().unwrap_or_default();
-                input.text = previous;
-                self.apply_filter_text();
+                if live {
+                    let previous = input.previous.take().unwrap_or_default();
+                    input.text = previous;
+                    self.apply_filter_text();
+                }
                 self.input = None;
             }
-            KeyCode::Up => self.tree.move_selection(Move::Up),
-            KeyCode::Down => self.tree.move_selection(Move::Down),
-            KeyCode::PageUp => self.tree.move_selection(Move::PageUp),
-            KeyCode::PageDown => self.tree.move_selection(Move::PageDown),
+            KeyCode::Up => self.files.move_selection(Move::Up),
+            KeyCode::Down => self.files.move_selection(Move::Down),
+            KeyCode::PageUp => self.files.move_selection(Move::PageUp),
+            KeyCode::PageDown => self.files.move_selection(Move::PageDown),
             _ => {}
         }
     }
@@ -517,9 +535,7 @@ impl App {
             .as_ref()
             .map(|i| i.text.clone())
             .unwrap_or_default();
-        self.settings.filter =
-            (!text.is_empty()).then(|| PathFilter::new(&text, self.model.tree()));
-        self.refresh_tree();
+        self.files.set_filter_text(&self.model, &text);
     }
 
     fn mouse(&mut self, m: MouseEvent) {
@@ -539,24 +555,27 @@ impl App {
                 let row = usize::from(m.row - inner.y);
                 match pane {
                     Pane::Steps => {
-                        let i = self.steps_nav.offset() + row;
-                        if i < self.step_rows.len() {
-                            self.steps_nav.select(i, self.step_rows.len());
+                        let i = self.steps.nav.offset() + row;
+                        if i < self.steps.rows.len() {
+                            self.steps.nav.select(i, self.steps.rows.len());
                             self.step_changed();
                         }
                     }
-                    Pane::Tree => self.tree.select_index(self.tree.offset() + row),
+                    Pane::Tree => {
+                        let t = &mut self.files.tree;
+                        t.select_index(t.offset() + row);
+                    }
                     Pane::Waste => {
-                        let i = self.waste_nav.offset() + row;
-                        if i < self.waste_rows.len() {
-                            self.waste_nav.select(i, self.waste_rows.len());
+                        let i = self.waste.nav.offset() + row;
+                        if i < self.waste.rows.len() {
+                            self.waste.nav.select(i, self.waste.rows.len());
                         }
                     }
                     Pane::Packages => {
-                        let i = self.packages_nav.offset() + row;
+                        let i = self.packages.nav.offset() + row;
                         let len = self.model.packages().len();
                         if i < len {
-                            self.packages_nav.select(i, len);
+                            self.packages.nav.select(i, len);
                         }
                     }
                 }
@@ -565,38 +584,222 @@ impl App {
         }
     }
 
-    // --- steps ---
-
-    fn rebuild_step_rows(&mut self) {
-        let steps = &self.model.report().steps;
-        self.step_rows = (0..steps.len())
-            .filter(|&i| self.show_empty || steps[i].layer_index.is_some())
-            .collect();
-        self.steps_nav
-            .select(self.steps_nav.selected(), self.step_rows.len());
+    /// Enter on a prompt: apply what was typed.
+    fn finish_prompt(&mut self, done: &FilterInput) {
+        match done.kind {
+            PromptKind::Filter => {}
+            PromptKind::MinSize => {
+                let text = done.text.trim();
+                if text.is_empty() || text == "0" {
+                    self.files.set_min_size(&self.model, None);
+                    return;
+                }
+                match crate::budget_flags::parse_size(text) {
+                    Ok(min) => self.files.set_min_size(&self.model, Some(min)),
+                    Err(e) => self.message = Some(e),
+                }
+            }
+            PromptKind::Extract(_) => self.extract_to(done.text.trim()),
+        }
     }
 
-    /// Selects a step's row, showing empty steps if it is one of them.
-    fn select_step_row(&mut self, step: usize) {
-        if !self.step_rows.contains(&step) {
-            self.show_empty = true;
-            self.rebuild_step_rows();
+    /// Esc: closes the package view, else clears the path filter and the
+    /// size filter, else the other filters, else unzooms. It never quits
+    /// (q does), as in dive.
+    fn back(&mut self) {
+        if self.leave_package() {
+            return;
+        }
+        let s = &self.files.settings;
+        if s.filter.is_some() || s.min_size.is_some() {
+            self.files.settings.filter = None;
+            self.files.set_min_size(&self.model, None);
+            self.message = Some("filter cleared".into());
+        } else if s.any_filter() {
+            self.files.clear_filters(&self.model);
+            self.message = Some("filters cleared".into());
+        } else if self.zoom {
+            self.zoom = false;
+            self.fit_viewports();
+        } else {
+            let quit = self.keymap.keys_of(Action::Quit).first().map(|k| k.label());
+            self.message = Some(format!("{} quits", quit.unwrap_or_default()));
+        }
+    }
+
+    /// The selected file as the archive holds it: its path in the image,
+    /// the layer blob its content is in, and its size. An error says why
+    /// there is nothing to read.
+    fn selected_file(&self) -> Result<(Vec<u8>, String, u64), String> {
+        let (Some(node), Some(layer)) =
+            (self.files.tree.selected_node(), self.files.settings.layer)
+        else {
+            return Err("select a file in the tree first".into());
+        };
+        let at = lens::node_at(&self.model, node, layer).ok_or("not present at this step")?;
+        if at.mark == lens::Mark::Removed {
+            return Err("this step removed the file".into());
+        }
+        let entry = at.entry.ok_or("a directory: select a file")?;
+        match entry.kind {
+            EntryKind::File | EntryKind::Hardlink => {}
+            EntryKind::Dir => return Err("a directory: select a file".into()),
+            EntryKind::Symlink => return Err("a symbolic link: select its target".into()),
+            _ => return Err("not a regular file".into()),
+        }
+        let blob = self
+            .model
+            .analysis
+            .image
+            .meta
+            .layers
+            .get(at.entry_layer)
+            .map(|l| l.name.clone())
+            .ok_or("the layer is not in the archive")?;
+        Ok((self.model.tree().path(node), blob, entry.size))
+    }
+
+    fn archive(&self) -> Result<std::path::PathBuf, String> {
+        self.model
+            .archive_path()
+            .ok_or_else(|| "the image came from stdin: there is no archive to read it from".into())
+    }
+
+    /// `v`: the selected file's text in a pane over the others, read from
+    /// the archive now (that file's bytes only, at most [`VIEW_LIMIT`]).
+    fn view_file(&mut self) {
+        let got = self.selected_file().and_then(|(p, blob, size)| {
+            let archive = self.archive()?;
+            let e =
+                extract::read_entry(&archive, &blob, &p, VIEW_LIMIT).map_err(|e| e.to_string())?;
+            Ok((p, size, e))
+        });
+        let (p, size, e) = match got {
+            Ok(v) => v,
+            Err(m) => {
+                self.message = Some(m);
+                return;
+            }
+        };
+        let shown = path::display(&p);
+        let head = &e.bytes[..e.bytes.len().min(8 << 10)];
+        let valid = match std::str::from_utf8(&e.bytes) {
+            Ok(t) => Some(t),
+            // A character cut by the read limit does not make it binary.
+            Err(err) if e.truncated() && err.error_len().is_none() => {
+                std::str::from_utf8(&e.bytes[..err.valid_up_to()]).ok()
+            }
+            Err(_) => None,
+        };
+        let text = valid.filter(|_| !head.contains(&0));
+        let mut lines: Vec<String> = match text {
+            Some(t) => t
+                .lines()
+                .take(VIEW_LINES)
+                .map(|l| text::clean_str(&l.replace('\t', "    ")))
+                .collect(),
+            None => vec![format!(
+                "a binary file ({}): x writes it to a path",
+                text::human(size)
+            )],
+        };
+        if e.truncated() {
+            lines.push(format!(
+                "… the first {} of {} shown; x writes the whole file",
+                text::human(e.bytes.len() as u64),
+                text::human(size)
+            ));
+        }
+        self.view = Some(TextView {
+            title: format!(" {} · {} ", text::clean_str(&shown), text::human(size)),
+            lines,
+            scroll: 0,
+        });
+    }
+
+    /// `x`: asks where to write the selected file.
+    fn ask_extract_path(&mut self) {
+        match self.selected_file() {
+            Ok((p, _, _)) => {
+                let name = path::split_parent(&p).1;
+                let suggested = format!("./{}", String::from_utf8_lossy(name));
+                self.input = Some(FilterInput {
+                    kind: PromptKind::Extract(path::display(&p)),
+                    text: suggested,
+                    previous: None,
+                });
+            }
+            Err(m) => self.message = Some(m),
+        }
+    }
+
+    /// Writes the selected file to `dest`, streaming it from the archive;
+    /// never over an existing file.
+    fn extract_to(&mut self, dest: &str) {
+        if dest.is_empty() {
+            self.message = Some("no path given: nothing written".into());
+            return;
+        }
+        let result = self.selected_file().and_then(|(p, blob, _)| {
+            let archive = self.archive()?;
+            let dest_path = std::path::Path::new(dest);
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(dest_path)
+                .map_err(|e| format!("{dest}: {e}"))?;
+            let mut out = std::io::BufWriter::new(file);
+            let n = extract::write_entry(&archive, &blob, &p, &mut out).map_err(|e| {
+                let _ = std::fs::remove_file(dest_path);
+                format!("{}: {e}", path::display(&p))
+            })?;
+            std::io::Write::flush(&mut out).map_err(|e| format!("{dest}: {e}"))?;
+            Ok(n)
+        });
+        self.message = Some(match result {
+            Ok(n) => format!("wrote {} to {dest}", text::human(n)),
+            Err(m) => m,
+        });
+    }
+
+    /// `y`: the selected path to the terminal's clipboard (OSC 52).
+    fn copy_path(&mut self) {
+        let Some(p) = self.selected_path() else {
+            self.message = Some("select a path in the tree first".into());
+            return;
+        };
+        if let Some(sink) = self.clipboard.as_mut() {
+            sink(&osc52(&p));
+        }
+        self.message = Some(format!("copied {}", text::clean_str(&p)));
+        self.copied = Some(p);
+    }
+
+    // --- across panes ---
+
+    /// Selects a step's row, listing it again if it was hidden.
+    fn select_step(&mut self, step: usize) {
+        if self.steps.select_step(&self.model, step) {
             self.fit_viewports();
         }
-        if let Some(pos) = self.step_rows.iter().position(|&s| s == step) {
-            self.steps_nav.select(pos, self.step_rows.len());
-        }
     }
 
-    /// The last step that made a layer: the image as shipped.
-    fn final_step(&self) -> Option<usize> {
-        (0..self.model.step_count())
-            .rev()
-            .find(|&s| self.model.report().steps[s].layer_index.is_some())
+    /// The layer (and whether the step made it) for the selected step,
+    /// without refreshing the tree.
+    fn sync_layer(&mut self) {
+        self.files.settings.layer = self.current_layer();
+        self.files.settings.own_layer = self.own_layer();
+    }
+
+    fn own_layer(&self) -> bool {
+        self.steps
+            .selected()
+            .and_then(|s| self.model.report().steps.get(s))
+            .is_none_or(|s| s.layer_index.is_some())
     }
 
     fn current_layer(&self) -> Option<usize> {
-        match self.selected_step() {
+        match self.steps.selected() {
             Some(s) => self.model.layer_at_step(s),
             None if self.model.step_count() == 0 => self.model.layers().len().checked_sub(1),
             None => None,
@@ -606,67 +809,8 @@ impl App {
     /// After the step selection moved: show that step's tree.
     fn step_changed(&mut self) {
         let layer = self.current_layer();
-        if layer != self.settings.layer {
-            self.settings.layer = layer;
-            self.refresh_tree();
-        }
-    }
-
-    // --- tree ---
-
-    /// Brings sizes and the visibility set up to date for the step, view
-    /// and filters, then rebuilds the rows. Costs the changes between the
-    /// old and new step plus the filters' candidate lists.
-    fn refresh_tree(&mut self) {
-        self.update_view();
-        let s = &self.settings;
-        let lens = lens_of(&self.model, s);
-        if s.keep.is_some() && s.kept <= AUTO_EXPAND_LIMIT {
-            self.tree.expand_all(&lens);
-        } else {
-            self.tree.rebuild(&lens);
-        }
-    }
-
-    /// Sizes and the visibility set for the step, view and filters; the
-    /// rows are left to the caller.
-    fn update_view(&mut self) {
-        let model = &self.model;
-        let s = &mut self.settings;
-        if let (Some(l), Some(c)) = (s.layer, s.cursor.as_mut()) {
-            c.move_to(model.tree(), model.layers(), l);
-        }
-        if s.mode == Mode::StepOnly && s.step_sizes_layer != s.layer {
-            match s.layer {
-                Some(l) => sizes::layer_sizes(model.tree(), model.layers(), l, &mut s.step_sizes),
-                None => s.step_sizes.clear(),
-            }
-            s.step_sizes_layer = s.layer;
-        }
-        let filters = Filters {
-            layer: s.layer,
-            mode: s.mode,
-            path: s.filter.as_ref(),
-            wasted_only: s.wasted_only,
-            hidden: s.hidden,
-            package: s.package.map(|p| model.package_files(p)),
-        };
-        (s.keep, s.kept) = match lens::compute_keep(model, &filters) {
-            Some((keep, kept)) => (Some(keep), kept),
-            None => (None, 0),
-        };
-    }
-
-    // --- packages ---
-
-    /// The next order; the selection stays on the same package.
-    fn cycle_package_sort(&mut self) {
-        let keep = self.selected_package();
-        self.package_sort = self.package_sort.next();
-        let rows = self.model.package_order(self.package_sort);
-        if let Some(pos) = keep.and_then(|p| rows.iter().position(|&r| r == p)) {
-            self.packages_nav.select(pos, rows.len());
-        }
+        let own = self.own_layer();
+        self.files.set_layer(&self.model, layer, own);
     }
 
     /// Enter on a package: the final image's tree with only its files, all
@@ -674,34 +818,35 @@ impl App {
     /// is kept for Esc (once: going from package to package keeps the
     /// first).
     fn show_package(&mut self, package: usize) {
+        let s = &mut self.files.settings;
         if self.before_package.is_none() {
             self.before_package = Some(SavedView {
                 focus: self.focus,
-                show_empty: self.show_empty,
-                step: self.selected_step(),
-                mode: self.settings.mode,
-                filter: self.settings.filter.take(),
-                wasted_only: self.settings.wasted_only,
-                hidden: self.settings.hidden,
-                tree: std::mem::take(&mut self.tree),
+                show_empty: self.steps.show_empty,
+                step: self.steps.selected(),
+                mode: s.mode,
+                filter: s.filter.take(),
+                wasted_only: s.wasted_only,
+                hidden: s.hidden,
+                tree: std::mem::take(&mut self.files.tree),
             });
         } else {
-            self.tree = TreeView::default();
+            self.files.tree = TreeView::default();
         }
-        let s = &mut self.settings;
+        let s = &mut self.files.settings;
         s.package = Some(package);
         s.mode = Mode::Aggregated;
         s.filter = None;
         s.wasted_only = false;
         s.hidden = Hidden::default();
-        if let Some(step) = self.final_step() {
-            self.select_step_row(step);
+        if let Some(step) = final_step(&self.model) {
+            self.select_step(step);
         }
-        self.settings.layer = self.current_layer();
+        self.sync_layer();
         self.set_focus(Pane::Tree);
-        self.refresh_tree();
+        self.files.refresh(&self.model);
         if let Some(&(largest, _)) = self.model.package_files(package).first() {
-            self.reveal(largest);
+            self.files.reveal(&self.model, largest);
         }
     }
 
@@ -712,23 +857,23 @@ impl App {
         let Some(saved) = self.before_package.take() else {
             return false;
         };
-        self.settings.package = None;
-        self.settings.mode = saved.mode;
-        self.settings.filter = saved.filter;
-        self.settings.wasted_only = saved.wasted_only;
-        self.settings.hidden = saved.hidden;
-        if self.show_empty != saved.show_empty {
-            self.show_empty = saved.show_empty;
-            self.rebuild_step_rows();
+        let s = &mut self.files.settings;
+        s.package = None;
+        s.mode = saved.mode;
+        s.filter = saved.filter;
+        s.wasted_only = saved.wasted_only;
+        s.hidden = saved.hidden;
+        if self.steps.show_empty != saved.show_empty {
+            self.steps.show_empty = saved.show_empty;
+            self.steps.rebuild(&self.model);
         }
         if let Some(step) = saved.step {
-            self.select_step_row(step);
+            self.select_step(step);
         }
-        self.settings.layer = self.current_layer();
-        self.tree = saved.tree;
-        self.update_view();
-        let lens = lens_of(&self.model, &self.settings);
-        self.tree.rebuild(&lens);
+        self.sync_layer();
+        self.files.tree = saved.tree;
+        self.files.update_view(&self.model);
+        self.files.rebuild_rows(&self.model);
         self.set_focus(saved.focus);
         true
     }
@@ -744,7 +889,7 @@ impl App {
         let step = f.step_index;
         let target = self.model.finding_target(f);
         if let Some(s) = step {
-            self.select_step_row(s);
+            self.select_step(s);
             self.step_changed();
         }
         let Some((node, _)) = target else {
@@ -752,81 +897,32 @@ impl App {
             return;
         };
         self.set_focus(Pane::Tree);
-        if self.reveal(node) {
+        if self.files.reveal(&self.model, node) {
             return;
         }
-        if self.settings.any_filter() {
-            self.settings.filter = None;
-            self.settings.package = None;
+        if self.files.settings.any_filter() {
             self.before_package = None;
-            self.settings.wasted_only = false;
-            self.settings.hidden = Hidden::default();
-            self.refresh_tree();
+            self.files.clear_filters(&self.model);
             self.message = Some("filters cleared to show the path".into());
-            if self.reveal(node) {
+            if self.files.reveal(&self.model, node) {
                 return;
             }
         }
-        if self.settings.mode == Mode::StepOnly {
-            self.settings.mode = Mode::Aggregated;
-            self.refresh_tree();
-            if self.reveal(node) {
+        if self.files.settings.mode == Mode::StepOnly {
+            self.files.set_mode(&self.model, Mode::Aggregated);
+            if self.files.reveal(&self.model, node) {
                 return;
             }
         }
         self.message = Some("the path is not in this step's tree".into());
     }
-
-    fn reveal(&mut self, node: crate::index::tree::NodeId) -> bool {
-        let lens = lens_of(&self.model, &self.settings);
-        self.tree.reveal(&lens, node)
-    }
 }
 
-fn lens_of<'a>(model: &'a Model, s: &'a TreeSettings) -> Lens<'a> {
-    Lens {
-        model,
-        layer: s.layer,
-        sort: s.sort,
-        sizes: s.sizes(),
-        keep: s.keep.as_deref(),
-        hide_removed: s.hidden.removed,
-    }
-}
-
-/// Findings grouped by step, the steps with the most to reclaim first; the
-/// findings with no step last.
-fn waste_rows(model: &Model) -> Vec<WasteRow> {
-    let findings = &model.report().findings;
-    let mut groups: Vec<(Option<usize>, Vec<usize>)> = Vec::new();
-    for (i, f) in findings.iter().enumerate() {
-        match groups.iter_mut().find(|(s, _)| *s == f.step_index) {
-            Some((_, v)) => v.push(i),
-            None => groups.push((f.step_index, vec![i])),
-        }
-    }
-    let reclaim = |s: Option<usize>| {
-        s.and_then(|s| model.step_reclaim.get(s).copied())
-            .unwrap_or(0)
-    };
-    groups.sort_by(|a, b| {
-        a.0.is_none()
-            .cmp(&b.0.is_none())
-            .then(reclaim(b.0).cmp(&reclaim(a.0)))
-            .then(a.0.cmp(&b.0))
-    });
-    let mut rows = Vec::with_capacity(findings.len() + groups.len());
-    for (step, items) in groups {
-        let bytes = match step {
-            Some(_) => reclaim(step),
-            None => items.iter().map(|&i| findings[i].bytes).sum(),
-        };
-        rows.push(WasteRow::Group {
-            step,
-            bytes,
-            count: items.len(),
-        });
-        rows.extend(items.into_iter().map(WasteRow::Finding));
-    }
-    rows
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard (over
+/// ssh and in tmux with `set-clipboard on` too).
+pub fn osc52(text: &str) -> String {
+    format!(
+        "\x1b]52;c;{}\x07",
+        crate::analyze::report::base64(text.as_bytes())
+    )
 }

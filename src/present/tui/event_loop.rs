@@ -2,8 +2,9 @@
 //! the backend and the input source, so tests drive the very same loop on
 //! ratatui's `TestBackend` with a scripted list of events.
 //!
-//! While the image loads (on another thread) the loop shows progress and
-//! polls the loader's channel; the UI opens at once and q works throughout.
+//! While the image loads (on a thread the caller started) the loop shows
+//! progress and polls the loader's channel for the finished analysis; the
+//! UI opens at once and q works throughout.
 
 use std::io;
 use std::sync::Arc;
@@ -14,14 +15,16 @@ use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 
+use crate::Analysis;
 use crate::analyze::budget::BudgetVerdict;
 use crate::archive::LoadProgress;
 use crate::error::LoadError;
 
-use super::app::App;
-use super::model::Model;
+use super::app::{App, ClipboardSink};
+use super::keys::KeyMap;
 use super::theme::Theme;
 use super::widgets;
+use crate::browse::model::Model;
 
 /// How the UI ended.
 #[derive(Debug)]
@@ -80,11 +83,13 @@ impl Inputs for Scripted {
     }
 }
 
+/// An analysis under way elsewhere: what the loading screen shows, and
+/// where the finished analysis (or the reason there is none) arrives.
 pub struct Loading {
     pub source: String,
     pub progress: Arc<LoadProgress>,
     pub started: Instant,
-    pub result: Receiver<Result<Model, LoadError>>,
+    pub result: Receiver<Result<Analysis, LoadError>>,
 }
 
 pub enum Screen {
@@ -101,6 +106,23 @@ fn backend_err<E: std::fmt::Display>(e: E) -> io::Error {
     io::Error::other(e.to_string())
 }
 
+/// What the app is set up with when the analysis arrives.
+pub struct Setup {
+    /// The key table (`[tui.keys]` applied).
+    pub keys: KeyMap,
+    /// Makes the sink copied paths go to.
+    pub clipboard: fn() -> ClipboardSink,
+}
+
+impl Default for Setup {
+    fn default() -> Setup {
+        Setup {
+            keys: KeyMap::default(),
+            clipboard: || Box::new(|_: &str| {}),
+        }
+    }
+}
+
 /// Runs until the user quits, the loader fails or the inputs close.
 pub fn run_loop<B: Backend>(
     terminal: &mut Terminal<B>,
@@ -108,12 +130,25 @@ pub fn run_loop<B: Backend>(
     inputs: &mut impl Inputs,
     theme: &Theme,
 ) -> io::Result<Outcome> {
+    run_loop_with(terminal, screen, inputs, theme, &Setup::default())
+}
+
+/// [`run_loop`] with the key table and clipboard of `setup`.
+pub fn run_loop_with<B: Backend>(
+    terminal: &mut Terminal<B>,
+    screen: &mut Screen,
+    inputs: &mut impl Inputs,
+    theme: &Theme,
+    setup: &Setup,
+) -> io::Result<Outcome> {
     loop {
         if let Screen::Loading(l) = screen {
             match l.result.try_recv() {
-                Ok(Ok(model)) => {
+                Ok(Ok(analysis)) => {
                     let size = terminal.size().map_err(backend_err)?;
-                    let mut app = App::new(model, theme.clone());
+                    let mut app = App::new(Model::new(analysis), theme.clone());
+                    app.set_key_map(setup.keys.clone());
+                    app.set_clipboard((setup.clipboard)());
                     app.resize(size.width, size.height);
                     *screen = Screen::Ready(Box::new(app));
                 }
@@ -138,7 +173,7 @@ pub fn run_loop<B: Backend>(
                         area,
                     );
                 }
-                Screen::Ready(app) => widgets::draw(f, app),
+                Screen::Ready(app) => widgets::draw(f, &app.props()),
             })
             .map_err(backend_err)?;
         let wait = match screen {

@@ -11,7 +11,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::list::Move;
+use crate::browse::list::Move;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -26,7 +26,8 @@ pub enum Action {
     /// Enter: steps → look at the tree; tree → fold; waste → jump to it;
     /// packages → show the package's files.
     Activate,
-    /// Esc: leave a package's files for the view before; else quit.
+    /// Esc: close what is open, leave a package's files, clear the
+    /// filters; never quits.
     Back,
     Fold,
     FoldAll,
@@ -41,6 +42,60 @@ pub enum Action {
     HideModified,
     ToggleAttributes,
     Zoom,
+    /// Show the selected text file in a pane, read from the archive.
+    View,
+    /// Write the selected file to a path the user types.
+    Extract,
+    /// Copy the selected path to the clipboard (OSC 52).
+    CopyPath,
+    /// Hide files smaller than a size the user types.
+    MinSize,
+    /// The details of the selection, whole, in a scrollable pane.
+    Details,
+    /// Fold the steps inherited from the base image (when it is known).
+    ToggleInherited,
+}
+
+impl Action {
+    /// The name `[tui.keys]` in `ballast.toml` uses for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::NextPane => "next-pane",
+            Action::PrevPane => "prev-pane",
+            Action::Move(Move::Up) => "up",
+            Action::Move(Move::Down) => "down",
+            Action::Move(Move::PageUp) => "page-up",
+            Action::Move(Move::PageDown) => "page-down",
+            Action::Move(Move::Top) => "top",
+            Action::Move(Move::Bottom) => "bottom",
+            Action::Move(Move::By(_)) => "scroll",
+            Action::Left => "left",
+            Action::Right => "right",
+            Action::Activate => "open",
+            Action::Back => "back",
+            Action::Fold => "fold",
+            Action::FoldAll => "fold-all",
+            Action::Filter => "filter",
+            Action::ToggleMode => "toggle-view",
+            Action::ShowStepOnly => "step-changes",
+            Action::Sort => "sort",
+            Action::WastedOnly => "wasted-only",
+            Action::ToggleEmptySteps => "empty-steps",
+            Action::HideUnmodified => "hide-unmodified",
+            Action::HideRemoved => "hide-removed",
+            Action::HideModified => "hide-modified",
+            Action::ToggleAttributes => "attributes",
+            Action::Zoom => "zoom",
+            Action::View => "view",
+            Action::Extract => "extract",
+            Action::CopyPath => "copy-path",
+            Action::MinSize => "min-size",
+            Action::Details => "details",
+            Action::ToggleInherited => "inherited",
+        }
+    }
 }
 
 /// Where a binding is listed: in every footer, or the focused pane's.
@@ -90,6 +145,44 @@ const fn key(code: KeyCode) -> Key {
 }
 
 impl Key {
+    /// Parses `ctrl+f`, `space`, `tab`, `pgdn`, `f1`, `x` (the names dive's
+    /// `keybinding` section uses, and a few more).
+    pub fn parse(text: &str) -> Option<Key> {
+        let lower = text.trim().to_ascii_lowercase();
+        let (ctrl, rest) = match lower.strip_prefix("ctrl+") {
+            Some(r) => (true, r.to_string()),
+            None => (false, lower.clone()),
+        };
+        let code = match rest.as_str() {
+            "space" => KeyCode::Char(' '),
+            "tab" => KeyCode::Tab,
+            "backtab" | "shift+tab" => KeyCode::BackTab,
+            "enter" | "return" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "pgup" | "pageup" => KeyCode::PageUp,
+            "pgdn" | "pagedown" => KeyCode::PageDown,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            f if f.len() > 1 && f.starts_with('f') => KeyCode::F(f[1..].parse().ok()?),
+            _ => {
+                // One character, as typed (`G` stays upper case).
+                let raw = text.trim();
+                let raw = if ctrl { &raw[5..] } else { raw };
+                let mut chars = raw.chars();
+                let c = chars.next()?;
+                if chars.next().is_some() {
+                    return None;
+                }
+                KeyCode::Char(if ctrl { c.to_ascii_lowercase() } else { c })
+            }
+        };
+        Some(Key { code, ctrl })
+    }
+
     pub fn label(self) -> String {
         let base = match self.code {
             KeyCode::Char(' ') => "Space".to_string(),
@@ -263,7 +356,14 @@ pub static BINDINGS: &[Binding] = &[
         A::Back,
         &[key(KeyCode::Esc)],
         S::Global,
-        "back from a package's files to the view before; else quit",
+        "close, back from a package, clear filters (never quits)",
+        None,
+    ),
+    bind(
+        A::Details,
+        &[ch('d')],
+        S::Global,
+        "the selection's details, whole (long findings, full commands)",
         None,
     ),
     bind(
@@ -279,6 +379,13 @@ pub static BINDINGS: &[Binding] = &[
         S::Steps,
         "show / hide steps that made no layer",
         Some("empty steps"),
+    ),
+    bind(
+        A::ToggleInherited,
+        &[ch('i')],
+        S::Steps,
+        "fold / unfold the steps inherited from the base image",
+        None,
     ),
     bind(
         A::Fold,
@@ -340,30 +447,105 @@ pub static BINDINGS: &[Binding] = &[
         A::ToggleAttributes,
         &[ch('b'), ctrl('b')],
         S::Tree,
-        "show / hide mode and owner",
+        "mode and owner columns also on narrow screens",
+        None,
+    ),
+    bind(
+        A::MinSize,
+        &[ch('>')],
+        S::Tree,
+        "hide files smaller than a size (e.g. 1MB)",
+        None,
+    ),
+    bind(
+        A::View,
+        &[ch('v')],
+        S::Tree,
+        "view the file's text, read from the archive",
+        None,
+    ),
+    bind(
+        A::Extract,
+        &[ch('x'), ctrl('e')],
+        S::Tree,
+        "write the file to a path you type",
+        None,
+    ),
+    bind(
+        A::CopyPath,
+        &[ch('y')],
+        S::Tree,
+        "copy the path to the clipboard (OSC 52)",
         None,
     ),
 ];
 
+/// The key table in force: [`BINDINGS`], with the keys `ballast.toml`
+/// rebinds (`[tui.keys]`). Every lookup, footer hint and help line goes
+/// through it, so what the screen says is what the keys do.
+#[derive(Clone, Debug)]
+pub struct KeyMap {
+    keys: Vec<Vec<Key>>,
+}
+
+impl Default for KeyMap {
+    fn default() -> KeyMap {
+        KeyMap {
+            keys: BINDINGS.iter().map(|b| b.keys.to_vec()).collect(),
+        }
+    }
+}
+
+impl KeyMap {
+    /// Binds `action` to `keys` alone; other actions lose these keys.
+    pub fn rebind(&mut self, action: Action, keys: &[Key]) {
+        for (i, b) in BINDINGS.iter().enumerate() {
+            if b.action == action {
+                self.keys[i] = keys.to_vec();
+            } else {
+                self.keys[i].retain(|k| !keys.contains(k));
+            }
+        }
+    }
+
+    /// The action bound to a key press, if any (key releases are ignored).
+    pub fn action_for(&self, ev: &KeyEvent) -> Option<Action> {
+        if ev.kind == KeyEventKind::Release {
+            return None;
+        }
+        BINDINGS
+            .iter()
+            .zip(&self.keys)
+            .find(|(_, keys)| keys.iter().any(|k| k.matches(ev)))
+            .map(|(b, _)| b.action)
+    }
+
+    pub fn keys_of(&self, action: Action) -> &[Key] {
+        BINDINGS
+            .iter()
+            .position(|b| b.action == action)
+            .and_then(|i| self.keys.get(i))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// An action's keys, e.g. `↑ k`.
+    pub fn label(&self, action: Action) -> String {
+        self.keys_of(action)
+            .iter()
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn first_key(&self, action: Action) -> Option<String> {
+        Some(self.keys_of(action).first()?.label())
+    }
+}
+
 /// The action bound to a key press, if any. Key releases (reported by some
 /// terminals) are ignored.
 pub fn action_for(ev: &KeyEvent) -> Option<Action> {
-    if ev.kind == KeyEventKind::Release {
-        return None;
-    }
-    BINDINGS
-        .iter()
-        .find(|b| b.keys.iter().any(|k| k.matches(ev)))
-        .map(|b| b.action)
-}
-
-/// A binding's keys, e.g. `↑ k`.
-pub fn keys_label(b: &Binding) -> String {
-    b.keys
-        .iter()
-        .map(|k| k.label())
-        .collect::<Vec<_>>()
-        .join(" ")
+    KeyMap::default().action_for(ev)
 }
 
 /// What a key shared by several panes does in one of them.
@@ -418,21 +600,17 @@ pub fn binding(action: Action) -> Option<&'static Binding> {
     BINDINGS.iter().find(|b| b.action == action)
 }
 
-fn first_key(action: Action) -> Option<String> {
-    Some(binding(action)?.keys.first()?.label())
-}
-
 /// The footer's hints for a pane: Esc when there is a view to go back
 /// from, what the pane's own keys mean there, its bindings, then the
 /// global ones; the first key of each.
-pub fn footer(section: Section, can_go_back: bool) -> Vec<(String, &'static str)> {
+pub fn footer(map: &KeyMap, section: Section, can_go_back: bool) -> Vec<(String, &'static str)> {
     let back = can_go_back
-        .then(|| Some((first_key(Action::Back)?, "back")))
+        .then(|| Some((map.first_key(Action::Back)?, "back")))
         .flatten();
     let in_pane = IN_PANE
         .iter()
         .filter(|p| p.section == section)
-        .filter_map(|p| Some((first_key(p.action)?, p.footer?)));
+        .filter_map(|p| Some((map.first_key(p.action)?, p.footer?)));
     // A pane that gives `s` its own meaning lists it once.
     let overridden = |b: &&Binding| {
         IN_PANE
@@ -446,14 +624,14 @@ pub fn footer(section: Section, can_go_back: bool) -> Vec<(String, &'static str)
         .chain(
             own.chain(global)
                 .filter(|b| !overridden(b))
-                .filter_map(|b| Some((b.keys.first()?.label(), b.footer?))),
+                .filter_map(|b| Some((map.first_key(b.action)?, b.footer?))),
         )
         .collect()
 }
 
 /// The help overlay: sections in order, each with its bindings and what
 /// shared keys mean there.
-pub fn help() -> Vec<(Section, Vec<(String, &'static str)>)> {
+pub fn help(map: &KeyMap) -> Vec<(Section, Vec<(String, &'static str)>)> {
     [
         Section::Global,
         Section::Steps,
@@ -466,11 +644,11 @@ pub fn help() -> Vec<(Section, Vec<(String, &'static str)>)> {
         let mut lines: Vec<(String, &'static str)> = BINDINGS
             .iter()
             .filter(|b| b.section == s)
-            .map(|b| (keys_label(b), b.help))
+            .map(|b| (map.label(b.action), b.help))
             .collect();
         for p in IN_PANE.iter().filter(|p| p.section == s) {
-            if let (Some(b), Some(h)) = (binding(p.action), p.help) {
-                lines.push((keys_label(b), h));
+            if let Some(h) = p.help {
+                lines.push((map.label(p.action), h));
             }
         }
         if s == Section::Global {
@@ -544,17 +722,19 @@ mod tests {
             Some(A::Help)
         );
         assert_eq!(
-            action_for(&press(KeyCode::Char('x'), KeyModifiers::NONE)),
+            action_for(&press(KeyCode::Char('o'), KeyModifiers::NONE)),
             None
         );
+        // dive's ^E (extract) works here.
+        assert_eq!(action_for(&press(KeyCode::Char('e'), c)), Some(A::Extract));
     }
 
     #[test]
     fn every_action_has_a_key_and_the_help_lists_it() {
-        let listed: usize = help().iter().map(|(_, l)| l.len()).sum();
+        let listed: usize = help(&KeyMap::default()).iter().map(|(_, l)| l.len()).sum();
         assert!(listed >= BINDINGS.len());
         assert!(
-            footer(Section::Tree, false)
+            footer(&KeyMap::default(), Section::Tree, false)
                 .iter()
                 .any(|(k, w)| k == "Space" && *w == "fold")
         );
@@ -562,13 +742,20 @@ mod tests {
 
     #[test]
     fn shared_keys_say_what_they_do_in_the_focused_pane() {
-        let packages = footer(Section::Packages, false);
+        let packages = footer(&KeyMap::default(), Section::Packages, false);
         assert_eq!(packages[0], ("Enter".to_string(), "files"));
         assert_eq!(packages[1], ("s".to_string(), "sort"));
         assert_eq!(packages.iter().filter(|(k, _)| k == "s").count(), 1);
-        assert_eq!(footer(Section::Tree, true)[0], ("Esc".to_string(), "back"));
-        assert!(footer(Section::Tree, false).iter().all(|(k, _)| k != "Esc"));
-        let help = help();
+        assert_eq!(
+            footer(&KeyMap::default(), Section::Tree, true)[0],
+            ("Esc".to_string(), "back")
+        );
+        assert!(
+            footer(&KeyMap::default(), Section::Tree, false)
+                .iter()
+                .all(|(k, _)| k != "Esc")
+        );
+        let help = help(&KeyMap::default());
         let (_, lines) = help
             .iter()
             .find(|(s, _)| *s == Section::Packages)

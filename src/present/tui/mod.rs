@@ -4,75 +4,67 @@
 //! the waste findings grouped by step, the packages the image's package
 //! managers recorded (Enter shows one's files in the tree), and details of
 //! whatever is selected.
-//! The image loads on another thread while a progress screen shows; the
-//! analysis is then read, never recomputed, except what depends on the
-//! selection (sizes at a step, filters), which is updated incrementally so a
-//! keypress costs what it changes, not the size of the image.
+//! The UI does not run the pipeline: the caller starts the analysis on a
+//! thread of its own and hands over a [`Loading`] (progress counters and a
+//! channel), and a progress screen shows until the finished analysis
+//! arrives. It is then read, never recomputed, except what depends on the
+//! selection (sizes at a step, filters), which the UI-free
+//! [`crate::browse`] model updates incrementally so a keypress costs what it
+//! changes, not the size of the image.
 //!
-//! Layout of this module: [`model`] (read-only data and indices),
-//! [`sizes`], [`lens`] and [`tree_view`] (what the tree shows and how it is
-//! navigated: pure, unit-tested), [`app`] (state and actions), [`keys`]
-//! (the one key table), [`layout`], [`theme`], [`widgets`] (drawing only),
-//! [`event_loop`] and [`terminal`]. Nothing outside this module names
-//! ratatui or crossterm.
+//! Layout of this module: [`app`] (routing keys, what spans panes),
+//! [`panes`] (each pane's state and actions), [`keys`] (the one key
+//! table), [`layout`], [`theme`], [`widgets`] (drawing only, from per-frame
+//! props), [`event_loop`] and [`terminal`]. Nothing outside this module
+//! names ratatui or crossterm.
 
 pub mod app;
+pub mod config;
 pub mod event_loop;
 pub mod keys;
 pub mod layout;
-pub mod lens;
-pub mod list;
-pub mod model;
-pub mod sizes;
+pub mod panes;
 pub mod terminal;
-pub mod text;
 pub mod theme;
-pub mod tree_view;
 pub mod widgets;
 
 use std::io;
-use std::sync::{Arc, mpsc};
-use std::time::Instant;
 
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-use crate::Options;
-use crate::archive::{Input, LoadProgress};
-
+pub use crate::browse::model::Model;
 pub use app::App;
-pub use event_loop::Outcome;
-pub use model::Model;
+pub use event_loop::{Loading, Outcome};
 pub use theme::Theme;
 
-/// Opens the UI on the terminal, loads the image on a thread meanwhile,
-/// and returns when the user quits. On a load failure the terminal is
-/// restored and the error returned for the caller to print (exit code 2).
-pub fn run(input: Input, mut options: Options) -> io::Result<Outcome> {
-    let theme = Theme::from_env();
-    let progress = Arc::new(LoadProgress::default());
-    options.load.progress = Some(Arc::clone(&progress));
-    let source = input.display();
-    let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new()
-        .name("ballast-load".into())
-        .spawn(move || {
-            // The receiver is gone only when the user quit while loading.
-            let _ = tx.send(Model::load(&input, &options));
-        })?;
+/// Opens the UI on the terminal while the analysis `loading` describes
+/// runs elsewhere, and returns when the user quits. On a load failure the
+/// terminal is restored and the error returned for the caller to print
+/// (exit code 2).
+pub fn run(loading: Loading, config: &config::TuiConfig) -> io::Result<Outcome> {
+    let mut theme = Theme::from_env();
+    config.apply_colors(&mut theme, !Theme::no_color());
     let guard = terminal::Guard::enter()?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    let mut screen = event_loop::Screen::Loading(event_loop::Loading {
-        source,
-        progress,
-        started: Instant::now(),
-        result: rx,
-    });
-    let outcome = event_loop::run_loop(
+    let mut screen = event_loop::Screen::Loading(loading);
+    let setup = event_loop::Setup {
+        keys: config.key_map(),
+        // `y` writes the OSC 52 sequence straight to the terminal.
+        clipboard: || {
+            Box::new(|seq: &str| {
+                let mut out = io::stdout();
+                let _ = io::Write::write_all(&mut out, seq.as_bytes());
+                let _ = io::Write::flush(&mut out);
+            })
+        },
+    };
+    let outcome = event_loop::run_loop_with(
         &mut term,
         &mut screen,
         &mut event_loop::TerminalInputs,
         &theme,
+        &setup,
     );
     drop(guard);
     outcome

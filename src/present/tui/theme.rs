@@ -4,7 +4,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use super::lens::Mark;
+use crate::browse::lens::Mark;
 
 #[derive(Clone, Debug)]
 pub struct Theme {
@@ -38,11 +38,16 @@ pub struct Theme {
 impl Theme {
     /// Colors unless `NO_COLOR` is set to anything non-empty (no-color.org).
     pub fn from_env() -> Theme {
-        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        if Theme::no_color() {
             Theme::plain()
         } else {
             Theme::colored()
         }
+    }
+
+    /// `NO_COLOR` is set to something (no-color.org).
+    pub fn no_color() -> bool {
+        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
     }
 
     pub fn colored() -> Theme {

@@ -9,6 +9,7 @@
 //! says which blobs are layers. Nothing is extracted to disk.
 
 pub mod decompress;
+pub mod extract;
 pub mod layout;
 pub mod tar_pax;
 pub mod tar_stream;

@@ -16,15 +16,18 @@ use crate::index::layer::EntryKind;
 use crate::index::path;
 use crate::index::tree::Change;
 
-use super::super::app::{App, WasteRow};
 use super::super::layout::Pane;
-use super::super::lens::{self, Mode};
-use super::super::text;
+use super::super::panes::waste::WasteRow;
 use super::super::theme::Theme;
-use super::{details_subject, frame_pane};
+use super::{Props, frame_pane};
+use crate::browse::lens::{self, Mode};
+use crate::browse::text;
 
 pub struct DetailsPane<'a> {
-    pub app: &'a App,
+    pub props: &'a Props<'a>,
+    /// Lines scrolled off the top (the details over the whole screen).
+    pub scroll: usize,
+    pub title: &'static str,
 }
 
 /// Other paths with the same content listed by name; the rest counted.
@@ -40,11 +43,12 @@ fn labeled<'a>(theme: &Theme, label: &'a str, value: String, style: Style) -> Li
 
 impl DetailsPane<'_> {
     fn step_lines(&self) -> Vec<Line<'static>> {
-        let app = self.app;
-        let t = &app.theme;
-        let model = app.model();
+        let app = self.props;
+        let t = app.theme;
+        let model = app.model;
         let Some(step) = app
-            .selected_step()
+            .steps
+            .selected()
             .and_then(|s| model.report().steps.get(s))
         else {
             return vec![Line::styled("no step selected", t.dim)];
@@ -64,7 +68,7 @@ impl DetailsPane<'_> {
             None => format!("Step {} · made no layer", step.index),
         };
         lines.push(Line::styled(head, t.bold));
-        lines.push(Line::styled(label, t.text));
+        lines.push(Line::styled(label.clone(), t.text));
         if let Some(info) = step.layer_index.and_then(|l| model.report().layers.get(l)) {
             lines.push(Line::from(vec![
                 Span::styled("changes ", t.dim),
@@ -91,15 +95,29 @@ impl DetailsPane<'_> {
                 t.wasted,
             ));
         }
+        // What dive's layer details show: the whole command and the
+        // layer's identity (wrapped here; `d` shows them whole).
+        let command = text::clean_str(&step.created_by);
+        if !command.is_empty() && command != label {
+            lines.push(labeled(t, "command ", command, t.text));
+        }
+        if let Some(info) = step.layer_index.and_then(|l| model.report().layers.get(l)) {
+            for (name, value) in [("digest  ", &info.digest), ("diff_id ", &info.diff_id)] {
+                if let Some(v) = value {
+                    lines.push(labeled(t, name, text::clean_str(v), t.dim));
+                }
+            }
+        }
         lines
     }
 
     fn file_lines(&self, width: usize) -> Vec<Line<'static>> {
-        let app = self.app;
-        let t = &app.theme;
-        let model = app.model();
+        let app = self.props;
+        let t = app.theme;
+        let model = app.model;
         let tree = model.tree();
-        let (Some(node), Some(layer)) = (app.tree().selected_node(), app.settings().layer) else {
+        let (Some(node), Some(layer)) = (app.files.tree.selected_node(), app.files.settings.layer)
+        else {
             return vec![Line::styled("no file selected", t.dim)];
         };
         let Some(at) = lens::node_at(model, node, layer) else {
@@ -117,7 +135,8 @@ impl DetailsPane<'_> {
             Some(_) => "special file",
         };
         let total = app
-            .settings()
+            .files
+            .settings
             .total_sizes()
             .get(node as usize)
             .copied()
@@ -131,9 +150,10 @@ impl DetailsPane<'_> {
         } else {
             facts.push(text::human(total));
         }
-        if app.settings().mode == Mode::StepOnly && at.is_dir() {
+        if app.files.settings.mode == Mode::StepOnly && at.is_dir() {
             let own = app
-                .settings()
+                .files
+                .settings
                 .sizes()
                 .get(node as usize)
                 .copied()
@@ -225,7 +245,7 @@ impl DetailsPane<'_> {
     }
 
     fn finding_lines(&self, f: &Finding) -> Vec<Line<'static>> {
-        let t = &self.app.theme;
+        let t = self.props.theme;
         let mut head = format!(
             "{} · {}",
             rule_label(f),
@@ -260,10 +280,14 @@ impl DetailsPane<'_> {
     }
 
     fn package_lines(&self, width: usize) -> Vec<Line<'static>> {
-        let app = self.app;
-        let t = &app.theme;
-        let model = app.model();
-        let Some(p) = app.selected_package().and_then(|i| model.packages().get(i)) else {
+        let app = self.props;
+        let t = app.theme;
+        let model = app.model;
+        let Some(p) = app
+            .packages
+            .selected(model)
+            .and_then(|i| model.packages().get(i))
+        else {
             return vec![Line::styled(super::packages::NO_PACKAGES, t.dim)];
         };
         let mut head = text::clean_str(&p.name);
@@ -308,7 +332,7 @@ impl DetailsPane<'_> {
             path(&p.metadata, width.saturating_sub(8)),
             t.text,
         ));
-        if app.shown_package() == app.selected_package() {
+        if app.files.settings.package == app.packages.selected(model) {
             lines.push(Line::styled(
                 "its files are in the tree; Esc goes back",
                 t.dim,
@@ -320,9 +344,9 @@ impl DetailsPane<'_> {
     }
 
     fn group_lines(&self, step: Option<usize>) -> Vec<Line<'static>> {
-        let app = self.app;
-        let t = &app.theme;
-        let model = app.model();
+        let app = self.props;
+        let t = app.theme;
+        let model = app.model;
         let Some(s) = step else {
             return vec![Line::styled("findings not tied to one step", t.dim)];
         };
@@ -373,17 +397,23 @@ fn change_word(c: Change) -> &'static str {
 
 impl Widget for DetailsPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let app = self.app;
-        let inner = frame_pane(area, buf, " Details ", false, &app.theme);
+        let app = self.props;
+        let inner = frame_pane(
+            area,
+            buf,
+            self.title,
+            self.scroll > 0 || self.title != " Details ",
+            app.theme,
+        );
         if inner.is_empty() {
             return;
         }
         let width = usize::from(inner.width);
-        let lines = match details_subject(app) {
+        let lines = match app.focus {
             Pane::Steps => self.step_lines(),
             Pane::Tree => self.file_lines(width),
-            Pane::Waste => match app.selected_waste() {
-                Some(WasteRow::Finding(_)) => match app.selected_finding() {
+            Pane::Waste => match app.waste.selected() {
+                Some(WasteRow::Finding(_)) => match app.waste.selected_finding(app.model) {
                     Some(f) => self.finding_lines(f),
                     None => Vec::new(),
                 },
@@ -394,6 +424,7 @@ impl Widget for DetailsPane<'_> {
         };
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
+            .scroll((u16::try_from(self.scroll).unwrap_or(u16::MAX), 0))
             .render(inner, buf);
     }
 }

@@ -7,11 +7,14 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::super::app::App;
-use super::super::text;
+use crate::browse::model::Model;
+
+use super::super::theme::Theme;
+use crate::browse::text;
 
 pub struct Header<'a> {
-    pub app: &'a App,
+    pub model: &'a Model,
+    pub theme: &'a Theme,
 }
 
 impl Widget for Header<'_> {
@@ -19,8 +22,8 @@ impl Widget for Header<'_> {
         if area.is_empty() {
             return;
         }
-        let theme = &self.app.theme;
-        let r = self.app.model().report();
+        let theme = self.theme;
+        let r = self.model.report();
         let brand = " ballast ";
         let size = text::human(r.image.size_bytes);
         let reclaim = text::human(r.summary.reclaimable_bytes);
@@ -71,7 +74,7 @@ impl Widget for Header<'_> {
         let width = usize::from(area.width);
         let sep = " │ ";
         // The name keeps up to this many cells before figures are dropped.
-        let name_min = text::width(&self.app.model().title).min(24);
+        let name_min = text::width(&self.model.title).min(24);
         let cells = |w: &[String; 4]| {
             text::width(brand)
                 + 1
@@ -89,10 +92,7 @@ impl Widget for Header<'_> {
         let mut spans = vec![
             Span::styled(brand, theme.brand),
             Span::raw(" "),
-            Span::styled(
-                text::fit_middle(&self.app.model().title, name_room),
-                theme.header,
-            ),
+            Span::styled(text::fit_middle(&self.model.title, name_room), theme.header),
         ];
         for (i, s) in shown.iter().enumerate() {
             if s.is_empty() {

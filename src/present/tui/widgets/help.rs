@@ -7,11 +7,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use super::super::keys;
-use super::super::text;
 use super::super::theme::Theme;
+use crate::browse::text;
 
 pub struct HelpOverlay<'a> {
     pub theme: &'a Theme,
+    /// The keys in force (rebindings included).
+    pub keys: &'a keys::KeyMap,
     pub scroll: usize,
 }
 
@@ -24,7 +26,7 @@ impl Widget for HelpOverlay<'_> {
             return;
         }
         let t = self.theme;
-        let sections = keys::help();
+        let sections = keys::help(self.keys);
         let key_w = sections
             .iter()
             .flat_map(|(_, l)| l.iter().map(|(k, _)| text::width(k)))

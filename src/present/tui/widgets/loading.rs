@@ -12,8 +12,8 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::archive::LoadProgress;
 
-use super::super::text;
 use super::super::theme::Theme;
+use crate::browse::text;
 
 pub struct LoadingView<'a> {
     pub theme: &'a Theme,

@@ -1,12 +1,15 @@
-//! Drawing: one widget per pane, each a borrowed view of the [`App`] made
-//! fresh per frame. Widgets only read state, touch only the rows in view,
-//! and render into any area, down to 0×0, without panicking.
+//! Drawing: one widget per pane, each made fresh per frame from [`Props`],
+//! which borrows every pane's state (never the [`super::app::App`] itself);
+//! a pane's widget gets only its own state. Widgets only read state, touch
+//! only the rows in view, and render into any area, down to 0×0, without
+//! panicking.
 
 mod details;
 mod footer;
 mod header;
 mod help;
 mod loading;
+mod overlay;
 mod packages;
 mod steps;
 mod tree;
@@ -17,6 +20,7 @@ pub use footer::Footer;
 pub use header::Header;
 pub use help::HelpOverlay;
 pub use loading::LoadingView;
+pub use overlay::TextOverlay;
 pub use packages::PackagesPane;
 pub use steps::StepsPane;
 pub use tree::TreePane;
@@ -29,33 +33,153 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Widget};
 
-use super::app::App;
-use super::layout::{self, Pane};
-use super::text;
+use super::app::{FilterInput, TextView};
+use super::keys::KeyMap;
+use super::layout::{self, Content, Pane};
+use super::panes::files::FilesState;
+use super::panes::packages::PackagesState;
+use super::panes::steps::StepsState;
+use super::panes::waste::WasteState;
 use super::theme::Theme;
+use crate::browse::model::Model;
+use crate::browse::text;
+
+/// What one frame draws from: the model and each pane's state, borrowed
+/// (see [`super::app::App::props`]).
+pub struct Props<'a> {
+    pub model: &'a Model,
+    pub theme: &'a Theme,
+    pub focus: Pane,
+    pub content: Content,
+    pub steps: &'a StepsState,
+    pub files: &'a FilesState,
+    pub waste: &'a WasteState,
+    pub packages: &'a PackagesState,
+    pub can_go_back: bool,
+    /// The line being typed at the bottom.
+    pub input: Option<&'a FilterInput>,
+    /// The help overlay's scroll, when it is open.
+    pub help: Option<usize>,
+    /// The details over the whole screen, and their scroll.
+    pub details: Option<usize>,
+    /// A file's text over the panes.
+    pub view: Option<&'a TextView>,
+    pub keymap: &'a KeyMap,
+    pub message: Option<&'a str>,
+}
+
+impl<'a> Props<'a> {
+    pub fn header(&self) -> Header<'a> {
+        Header {
+            model: self.model,
+            theme: self.theme,
+        }
+    }
+    pub fn steps_pane(&self) -> StepsPane<'a> {
+        StepsPane {
+            model: self.model,
+            theme: self.theme,
+            state: self.steps,
+            focused: self.focus == Pane::Steps,
+        }
+    }
+    pub fn tree_pane(&self) -> TreePane<'a> {
+        TreePane {
+            model: self.model,
+            theme: self.theme,
+            state: self.files,
+            step: self.steps.selected(),
+            focused: self.focus == Pane::Tree,
+        }
+    }
+    pub fn waste_pane(&self) -> WastePane<'a> {
+        WastePane {
+            model: self.model,
+            theme: self.theme,
+            state: self.waste,
+            focused: self.focus == Pane::Waste,
+        }
+    }
+    pub fn packages_pane(&self) -> PackagesPane<'a> {
+        PackagesPane {
+            model: self.model,
+            theme: self.theme,
+            state: self.packages,
+            focused: self.focus == Pane::Packages,
+            shown: self.files.settings.package,
+        }
+    }
+    pub fn details_pane(&self) -> DetailsPane<'_> {
+        DetailsPane {
+            props: self,
+            scroll: 0,
+            title: " Details ",
+        }
+    }
+    pub fn footer(&self) -> Footer<'a> {
+        Footer {
+            theme: self.theme,
+            focus: self.focus,
+            can_go_back: self.can_go_back,
+            input: self.input,
+            settings: &self.files.settings,
+            keymap: self.keymap,
+            message: self.message,
+        }
+    }
+    pub fn help_overlay(&self, scroll: usize) -> HelpOverlay<'a> {
+        HelpOverlay {
+            theme: self.theme,
+            keys: self.keymap,
+            scroll,
+        }
+    }
+}
 
 /// Draws the whole screen for the current state.
-pub fn draw(frame: &mut Frame<'_>, app: &App) {
+pub fn draw(frame: &mut Frame<'_>, props: &Props<'_>) {
     let area = frame.area();
-    render_app(app, area, frame.buffer_mut());
+    render_app(props, area, frame.buffer_mut());
 }
 
 /// [`draw`] into any buffer area (tests render into odd sizes).
-pub fn render_app(app: &App, area: Rect, buf: &mut Buffer) {
-    let a = layout::areas(area, &app.layout_content());
-    Header { app }.render(a.header, buf);
-    StepsPane { app }.render(a.steps, buf);
-    TreePane { app }.render(a.tree, buf);
-    WastePane { app }.render(a.waste, buf);
-    PackagesPane { app }.render(a.packages, buf);
-    DetailsPane { app }.render(a.details, buf);
-    Footer { app }.render(a.footer, buf);
-    if let Some(scroll) = app.help_scroll() {
-        HelpOverlay {
-            theme: &app.theme,
-            scroll,
+pub fn render_app(p: &Props<'_>, area: Rect, buf: &mut Buffer) {
+    let a = layout::areas(area, &p.content);
+    p.header().render(a.header, buf);
+    p.steps_pane().render(a.steps, buf);
+    p.tree_pane().render(a.tree, buf);
+    p.waste_pane().render(a.waste, buf);
+    p.packages_pane().render(a.packages, buf);
+    p.details_pane().render(a.details, buf);
+    p.footer().render(a.footer, buf);
+    let body = Rect {
+        y: a.header.bottom().min(area.bottom()),
+        height: area
+            .height
+            .saturating_sub(a.header.height + a.footer.height),
+        ..area
+    };
+    if let Some(v) = p.view {
+        TextOverlay {
+            theme: p.theme,
+            title: &v.title,
+            lines: &v.lines,
+            scroll: v.scroll,
         }
-        .render(area, buf);
+        .render(body, buf);
+    }
+    if let Some(scroll) = p.details {
+        let r = overlay::centered(body, 100, u16::MAX);
+        ratatui::widgets::Clear.render(r, buf);
+        DetailsPane {
+            props: p,
+            scroll,
+            title: " Details · ↑↓ scroll · any other key closes ",
+        }
+        .render(r, buf);
+    }
+    if let Some(scroll) = p.help {
+        p.help_overlay(scroll).render(area, buf);
     }
 }
 
@@ -121,11 +245,6 @@ fn selection_style(theme: &Theme, selected: bool, focused: bool) -> Style {
         (true, false) => theme.selected_idle,
         _ => Style::new(),
     }
-}
-
-/// Which pane the details describe: the focused one.
-fn details_subject(app: &App) -> Pane {
-    app.focus()
 }
 
 /// A cell-width-aware right-aligned number column.

@@ -8,14 +8,20 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Widget;
 
-use super::super::app::App;
-use super::super::layout::Pane;
-use super::super::model::PackageSort;
-use super::super::text;
+use crate::browse::model::{Model, PackageSort};
+
+use super::super::panes::packages::PackagesState;
+use super::super::theme::Theme;
 use super::{frame_pane, pad_left, row, selection_style};
+use crate::browse::text;
 
 pub struct PackagesPane<'a> {
-    pub app: &'a App,
+    pub model: &'a Model,
+    pub theme: &'a Theme,
+    pub state: &'a PackagesState,
+    pub focused: bool,
+    /// The package whose files the tree shows.
+    pub shown: Option<usize>,
 }
 
 const SIZE_W: usize = 9;
@@ -32,15 +38,14 @@ impl PackagesPane<'_> {
     /// the title is short the parentheses go, then what no package owns
     /// (the sort explains the order, so it stays).
     fn title(&self, width: usize) -> String {
-        let app = self.app;
-        let section = &app.model().report().packages;
+        let section = &self.model.report().packages;
         let n = section.list.len();
         if n == 0 {
             return " Packages ".into();
         }
         let counts = [format!("Packages ({n})"), format!("Packages {n}")];
         let unowned = format!("{} unowned", text::human(section.unowned_bytes));
-        let sort = app.package_sort();
+        let sort = self.state.sort;
         let sort = (sort != PackageSort::Size).then(|| sort.word());
         let mut wordings: Vec<Vec<&str>> = Vec::new();
         for c in &counts {
@@ -59,15 +64,13 @@ impl PackagesPane<'_> {
 
 impl Widget for PackagesPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let app = self.app;
-        let theme = &app.theme;
-        let focused = app.focus() == Pane::Packages;
+        let (theme, focused) = (self.theme, self.focused);
         let title = self.title(usize::from(area.width.saturating_sub(2)));
         let inner = frame_pane(area, buf, &title, focused, theme);
         if inner.is_empty() {
             return;
         }
-        let model = app.model();
+        let model = self.model;
         let list = model.packages();
         if list.is_empty() {
             row(
@@ -81,9 +84,9 @@ impl Widget for PackagesPane<'_> {
             return;
         }
         let width = usize::from(inner.width);
-        let rows = app.package_rows();
-        let nav = app.packages_nav();
-        let shown = app.shown_package();
+        let rows = self.state.rows(model);
+        let nav = &self.state.nav;
+        let shown = self.shown;
         let step_w = if width >= STEP_MIN_WIDTH {
             let last = model.step_count().saturating_sub(1);
             " step ".len() + last.to_string().len()

@@ -7,13 +7,18 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Widget;
 
-use super::super::app::App;
-use super::super::layout::Pane;
-use super::super::text;
+use crate::browse::model::Model;
+
+use super::super::panes::steps::StepsState;
+use super::super::theme::Theme;
 use super::{frame_pane, pad_left, row, selection_style};
+use crate::browse::text;
 
 pub struct StepsPane<'a> {
-    pub app: &'a App,
+    pub model: &'a Model,
+    pub theme: &'a Theme,
+    pub state: &'a StepsState,
+    pub focused: bool,
 }
 
 /// Eighths of a cell, for a smooth bar.
@@ -32,14 +37,16 @@ fn bar(fraction: f64, width: usize) -> String {
 
 impl Widget for StepsPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let app = self.app;
-        let theme = &app.theme;
-        let focused = app.focus() == Pane::Steps;
-        let steps = &app.model().report().steps;
-        let rows = app.step_rows();
+        let (model, theme, focused) = (self.model, self.theme, self.focused);
+        let steps = &model.report().steps;
+        let rows = &self.state.rows;
         let mut title = format!(" Steps ({}) ", steps.len());
-        if !app.show_empty() {
+        if !self.state.show_empty {
             title = format!(" Steps ({} with layers) ", rows.len());
+        }
+        if self.state.hide_inherited {
+            let inherited = (0..steps.len()).filter(|&i| model.is_inherited(i)).count();
+            title = format!("{title}· {inherited} from the base folded (i) ");
         }
         let inner = frame_pane(area, buf, &title, focused, theme);
         if inner.is_empty() {
@@ -55,7 +62,7 @@ impl Widget for StepsPane<'_> {
             w if w >= 40 => 6,
             _ => 0,
         };
-        let nav = app.steps_nav();
+        let nav = &self.state.nav;
         for (line, i) in nav.window(rows.len()).enumerate() {
             let Some(step) = rows.get(i).and_then(|&s| steps.get(s)) else {
                 continue;
@@ -65,15 +72,15 @@ impl Widget for StepsPane<'_> {
                 .saturating_add(u16::try_from(line).unwrap_or(u16::MAX));
             let selected = i == nav.selected();
             let empty = step.layer_index.is_none();
-            let wasted = app
-                .model()
-                .step_reclaim
-                .get(step.index)
-                .copied()
-                .unwrap_or(0)
-                > 0;
+            let wasted = model.step_reclaim.get(step.index).copied().unwrap_or(0) > 0;
             let base = selection_style(theme, selected, focused);
-            let text_style = if empty { theme.dim } else { theme.text };
+            // Steps from the base image are someone else's: dimmed.
+            let inherited = model.is_inherited(step.index);
+            let text_style = if empty || inherited {
+                theme.dim
+            } else {
+                theme.text
+            };
             let size = if empty {
                 "-".to_string()
             } else {
@@ -95,11 +102,7 @@ impl Widget for StepsPane<'_> {
                 left.push(Span::raw(" "));
                 used += bar_w + 1;
             }
-            let label = app
-                .model()
-                .step_labels
-                .get(step.index)
-                .map_or("", String::as_str);
+            let label = model.step_labels.get(step.index).map_or("", String::as_str);
             left.push(Span::styled(
                 text::fit_middle(label, width.saturating_sub(used)),
                 text_style,

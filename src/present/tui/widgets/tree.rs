@@ -9,34 +9,39 @@ use ratatui::widgets::Widget;
 
 use crate::index::layer::EntryKind;
 
-use super::super::app::App;
-use super::super::layout::Pane;
-use super::super::lens::{self, Mark, Mode, Sort};
-use super::super::text;
+use crate::browse::model::Model;
+
+use super::super::panes::files::FilesState;
+use super::super::theme::Theme;
 use super::{frame_pane, pad_left, row, selection_style};
+use crate::browse::lens::{self, Mark, Mode, Sort};
+use crate::browse::text;
 
 pub struct TreePane<'a> {
-    pub app: &'a App,
+    pub model: &'a Model,
+    pub theme: &'a Theme,
+    pub state: &'a FilesState,
+    /// The selected step, for the title.
+    pub step: Option<usize>,
+    pub focused: bool,
 }
 
 const SIZE_W: usize = 9;
 /// Attributes need this much room besides the names.
 const ATTRS_MIN_WIDTH: usize = 56;
+/// From this width mode and owner show without asking, as in dive.
+const ATTRS_AUTO_WIDTH: usize = 76;
 
 impl TreePane<'_> {
     /// Short by default ("Files · step 14"); each view or filter that is
     /// not the default adds a word, so the title says why rows are missing.
     fn title(&self) -> String {
-        let app = self.app;
-        let s = app.settings();
+        let s = &self.state.settings;
         let mut parts = vec![" Files".to_string()];
-        if let Some(step) = app.selected_step() {
+        if let Some(step) = self.step {
             parts.push(format!("step {step}"));
         }
-        if let Some(p) = app
-            .shown_package()
-            .and_then(|p| app.model().packages().get(p))
-        {
+        if let Some(p) = s.package.and_then(|p| self.model.packages().get(p)) {
             let mut what = format!("package {}", text::clean_str(&p.name));
             if !p.version.is_empty() {
                 what.push(' ');
@@ -49,6 +54,9 @@ impl TreePane<'_> {
         }
         if s.wasted_only {
             parts.push("wasted only".into());
+        }
+        if let Some(min) = s.min_size {
+            parts.push(format!("≥ {}", text::human(min)));
         }
         if s.mode == Mode::StepOnly {
             parts.push("changes only".into());
@@ -69,46 +77,68 @@ impl TreePane<'_> {
         format!("{} ", parts.join(" · "))
     }
 
-    fn empty_hint(&self) -> &'static str {
-        let s = self.app.settings();
+    fn empty_hint(&self) -> String {
+        let s = &self.state.settings;
+        let (removed, modified) = s.hidden_here;
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
         if s.layer.is_none() {
-            "no files yet at this step"
+            "no files yet at this step".into()
+        } else if s.mode == Mode::StepOnly && !s.own_layer {
+            "this step made no layer: no changes".into()
+        } else if s.mode == Mode::StepOnly && s.filter.is_none() && removed + modified > 0 {
+            let mut parts = Vec::new();
+            if removed > 0 {
+                parts.push(format!(
+                    "{removed} removed change{} hidden (r shows)",
+                    plural(removed)
+                ));
+            }
+            if modified > 0 {
+                parts.push(format!(
+                    "{modified} modified change{} hidden (m shows)",
+                    plural(modified)
+                ));
+            }
+            parts.join(", ")
+        } else if s.min_size.is_some() && s.filter.is_none() {
+            "no file that large at this step".into()
         } else if s.package.is_some() && s.filter.is_none() && !s.wasted_only {
-            "none of the package's files is here"
+            "none of the package's files is here".into()
         } else if s.filter.is_some() {
-            "no path matches the filter"
+            "no path matches the filter".into()
         } else if s.wasted_only {
-            "no wasted paths at this step"
+            "no wasted paths at this step".into()
         } else if s.mode == Mode::StepOnly {
-            "this step changed no files"
+            "this step changed no files".into()
         } else {
-            "the image is empty at this step"
+            "the image is empty at this step".into()
         }
     }
 }
 
 impl Widget for TreePane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let app = self.app;
-        let theme = &app.theme;
-        let focused = app.focus() == Pane::Tree;
+        let (theme, focused) = (self.theme, self.focused);
         let inner = frame_pane(area, buf, &self.title(), focused, theme);
         if inner.is_empty() {
             return;
         }
-        let model = app.model();
+        let model = self.model;
         let tree = model.tree();
-        let settings = app.settings();
+        let settings = &self.state.settings;
         let sizes = settings.sizes();
-        let view = app.tree();
+        let view = &self.state.tree;
         let width = usize::from(inner.width);
-        let attrs = settings.attributes && width >= ATTRS_MIN_WIDTH;
+        let attrs = width >= ATTRS_MIN_WIDTH && (settings.attributes || width >= ATTRS_AUTO_WIDTH);
         if view.rows().is_empty() {
             row(
                 buf,
                 inner,
                 inner.y,
-                vec![Span::styled(self.empty_hint(), theme.dim)],
+                vec![Span::styled(
+                    text::fit_end(&self.empty_hint(), width),
+                    theme.dim,
+                )],
                 vec![],
                 theme.text,
             );

@@ -6,23 +6,26 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Widget;
 
-use super::super::app::{App, WasteRow};
-use super::super::layout::Pane;
-use super::super::text;
+use crate::browse::model::Model;
+
+use super::super::panes::waste::{WasteRow, WasteState};
+use super::super::theme::Theme;
 use super::{frame_pane, pad_left, row, selection_style};
+use crate::browse::text;
 
 pub struct WastePane<'a> {
-    pub app: &'a App,
+    pub model: &'a Model,
+    pub theme: &'a Theme,
+    pub state: &'a WasteState,
+    pub focused: bool,
 }
 
 const SIZE_W: usize = 9;
 
 impl Widget for WastePane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let app = self.app;
-        let theme = &app.theme;
-        let focused = app.focus() == Pane::Waste;
-        let report = app.model().report();
+        let (model, theme, focused) = (self.model, self.theme, self.focused);
+        let report = model.report();
         let title = format!(
             " Waste & fixes · {} reclaimable ",
             text::human(report.summary.reclaimable_bytes)
@@ -31,7 +34,7 @@ impl Widget for WastePane<'_> {
         if inner.is_empty() {
             return;
         }
-        let rows = app.waste_rows();
+        let rows = &self.state.rows;
         if rows.is_empty() {
             row(
                 buf,
@@ -44,7 +47,7 @@ impl Widget for WastePane<'_> {
             return;
         }
         let width = usize::from(inner.width);
-        let nav = app.waste_nav();
+        let nav = &self.state.nav;
         for (line, i) in nav.window(rows.len()).enumerate() {
             let y = inner
                 .y
@@ -54,7 +57,7 @@ impl Widget for WastePane<'_> {
                 WasteRow::Group { step, bytes, count } => {
                     let label = match step {
                         Some(s) => {
-                            let instr = app.model().step_labels.get(s).map_or("", String::as_str);
+                            let instr = model.step_labels.get(s).map_or("", String::as_str);
                             format!("step {s} {instr}")
                         }
                         None => "not tied to a step".to_string(),

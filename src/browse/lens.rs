@@ -67,7 +67,7 @@ impl Hidden {
     pub fn any(self) -> bool {
         self.unmodified || self.removed || self.modified
     }
-    fn hides(self, m: Mark) -> bool {
+    pub fn hides(self, m: Mark) -> bool {
         match m {
             Mark::Unmodified => self.unmodified,
             Mark::Removed => self.removed,
@@ -197,6 +197,8 @@ pub struct Filters<'a> {
     pub hidden: Hidden,
     /// Only these files (a package's), with the other filters on top.
     pub package: Option<&'a [(NodeId, u64)]>,
+    /// Only files of at least this many bytes (dive#61).
+    pub min_size: Option<u64>,
 }
 
 impl Filters<'_> {
@@ -209,6 +211,7 @@ impl Filters<'_> {
             || self.wasted_only
             || self.hidden.unmodified
             || self.hidden.modified
+            || self.min_size.is_some()
     }
 
     fn admits(&self, model: &Model, node: NodeId, layer: usize) -> bool {
@@ -221,7 +224,29 @@ impl Filters<'_> {
         !self.hidden.hides(m)
             && self.path.is_none_or(|p| p.hits(node))
             && (!self.wasted_only || model.is_wasted(node))
+            && self.min_size.is_none_or(|min| {
+                node_at(model, node, layer)
+                    .and_then(|at| at.entry)
+                    .is_some_and(|e| e.kind != EntryKind::Dir && e.size >= min)
+            })
     }
+}
+
+/// How many of `layer`'s own changes `hidden` hides: (removed, modified or
+/// metadata-only). Costs the layer's changes.
+pub fn hidden_changes(tree: &MergedTree, layer: usize, hidden: Hidden) -> (usize, usize) {
+    let mut removed = 0;
+    let mut modified = 0;
+    for v in tree.layer_versions(layer) {
+        match mark_at(tree, v.node, layer) {
+            Some(m) if hidden.hides(m) && m == Mark::Removed => removed += 1,
+            Some(m) if hidden.hides(m) && matches!(m, Mark::Modified | Mark::Metadata) => {
+                modified += 1;
+            }
+            _ => {}
+        }
+    }
+    (removed, modified)
 }
 
 /// The visibility set for `f` and how many nodes it holds, or `None` when
@@ -394,6 +419,7 @@ mod tests {
             wasted_only: false,
             hidden: Hidden::default(),
             package: None,
+            min_size: None,
         };
         let (keep, kept) = compute_keep(&m, &filters).expect("a set");
         let kept_nodes: Vec<NodeId> = (1..m.tree().node_count())
@@ -436,6 +462,7 @@ mod tests {
             wasted_only: false,
             hidden: Hidden::default(),
             package: Some(files),
+            min_size: None,
         };
         let (keep, _) = compute_keep(&m, &filters).expect("a set");
         let tree = m.tree();
@@ -480,6 +507,7 @@ mod tests {
             wasted_only: false,
             hidden: Hidden::default(),
             package: None,
+            min_size: None,
         };
         let (keep, _) = compute_keep(&m, &filters).expect("a set");
         let tmp = m.tree().lookup(b"tmp/dataset.tar").expect("path");

@@ -127,6 +127,25 @@ fn add_up(sizes: &mut [u64], tree: &MergedTree, node: NodeId, amount: u64, add: 
     }
 }
 
+/// Directory sizes counting only `files` (the paths a filter matched):
+/// each file's size from `size`, rolled up to its ancestors, so a filtered
+/// tree shows the matching bytes. Costs the files times path depth.
+pub fn subset_sizes(
+    tree: &MergedTree,
+    files: impl Iterator<Item = NodeId>,
+    size: impl Fn(NodeId) -> u64,
+    out: &mut Vec<u64>,
+) {
+    out.clear();
+    out.resize(tree.node_count(), 0);
+    for n in files {
+        let s = size(n);
+        if s > 0 {
+            add_up(out, tree, n, s, true);
+        }
+    }
+}
+
 /// Bytes one layer itself wrote under each node (its step's own size),
 /// rolled up to the ancestors. Costs the layer's changes times path depth.
 pub fn layer_sizes(tree: &MergedTree, layers: &[LayerIndex], layer: usize, out: &mut Vec<u64>) {

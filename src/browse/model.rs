@@ -1,9 +1,11 @@
 //! What the UI reads: the finished analysis plus a few look-up tables, all
-//! built once on the loading thread so no keypress ever pays for a pass over
-//! the whole tree. Read-only after construction.
+//! built once when the analysis arrives so no keypress ever pays for a pass
+//! over the whole tree. Read-only after construction.
 
 use crate::analyze::findings::{Finding, Item};
-use crate::analyze::packages::PackageInfo;
+use std::collections::HashMap;
+
+use crate::analyze::packages::{Manager, PackageInfo};
 use crate::archive::Input;
 use crate::error::LoadError;
 use crate::index::layer::EntryKind;
@@ -37,6 +39,30 @@ pub struct Model {
     /// Per package: another of the same manager has the same name (one
     /// package in two environments), so the list names its location.
     package_twins: Vec<bool>,
+    /// Per package of the report's list: its entry in the file-by-file
+    /// attribution, looked up by [`PackageKey`] (never by position).
+    package_attribution: Vec<Option<usize>>,
+    /// Per step: inherited from the base image. `None` until the report
+    /// knows the base; the steps pane then dims and folds those steps.
+    pub inherited: Option<Vec<bool>>,
+}
+
+/// What names one package whatever list it is in: its manager, name and
+/// version, where it lives and the record it was read from (dpkg and apk
+/// keep every package in one record; pip and conda one per package, and
+/// the same name can live in two environments).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PackageKey {
+    pub manager: Manager,
+    pub name: String,
+    pub version: String,
+    /// Root-relative paths.
+    pub location: Vec<u8>,
+    pub record: Vec<u8>,
+}
+
+fn relative(p: &[u8]) -> Vec<u8> {
+    p.strip_prefix(b"/").unwrap_or(p).to_vec()
 }
 
 /// The orders the packages pane cycles through.
@@ -76,8 +102,8 @@ impl PackageSort {
 }
 
 impl Model {
-    /// Runs the whole pipeline and builds the tables; meant for the loading
-    /// thread.
+    /// Runs the whole pipeline on this thread and builds the tables (tests
+    /// and benchmarks; the UI is handed a finished analysis instead).
     pub fn load(input: &Input, options: &Options) -> Result<Model, LoadError> {
         crate::run_pipeline(input, options).map(Model::new)
     }
@@ -136,6 +162,7 @@ impl Model {
         dups.sort_unstable();
         let package_orders = package_orders(&report.packages.list);
         let package_twins = package_twins(&report.packages.list, &package_orders[1]);
+        let package_attribution = package_attribution(&analysis);
         Model {
             title: text::clean_str(short_name(&title)),
             step_labels,
@@ -148,6 +175,8 @@ impl Model {
             dups,
             package_orders,
             package_twins,
+            package_attribution,
+            inherited: None,
             analysis,
         }
     }
@@ -228,13 +257,30 @@ impl Model {
     }
 
     /// A package's files in the final image (node, bytes), largest first:
-    /// the attribution the report's list summarizes, index for index.
+    /// the attribution entry with the same [`PackageKey`].
     pub fn package_files(&self, package: usize) -> &[(NodeId, u64)] {
-        self.analysis
-            .packages
-            .packages
+        self.package_attribution
             .get(package)
+            .copied()
+            .flatten()
+            .and_then(|a| self.analysis.packages.packages.get(a))
             .map_or(&[], |p| p.files.as_slice())
+    }
+
+    /// The archive the image was read from, so a file can be read back
+    /// on demand; `None` when it came from stdin (see [`Input::display`]).
+    pub fn archive_path(&self) -> Option<std::path::PathBuf> {
+        let source = &self.analysis.image.meta.source;
+        (*source != Input::Stdin.display()).then(|| std::path::PathBuf::from(source))
+    }
+
+    /// Whether a step comes from the base image (false while the report
+    /// does not know the base).
+    pub fn is_inherited(&self, step: usize) -> bool {
+        self.inherited
+            .as_ref()
+            .and_then(|v| v.get(step).copied())
+            .unwrap_or(false)
     }
 
     /// The node a finding is about (its largest item), and the layer where
@@ -265,6 +311,44 @@ fn package_orders(list: &[PackageInfo]) -> [Vec<usize>; 3] {
     // Stable: within a manager the list's own order, largest first.
     by_manager.sort_by(|&a, &b| list[a].manager.name().cmp(list[b].manager.name()));
     [by_size, by_name, by_manager]
+}
+
+/// For each package of the report's list, the attribution entry with the
+/// same key.
+fn package_attribution(analysis: &Analysis) -> Vec<Option<usize>> {
+    let tree = &analysis.image.tree;
+    let by_key: HashMap<PackageKey, usize> = analysis
+        .packages
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let key = PackageKey {
+                manager: p.manager,
+                name: p.name.clone(),
+                version: p.version.clone(),
+                location: relative(&p.location),
+                record: tree.path(p.metadata),
+            };
+            (key, i)
+        })
+        .collect();
+    analysis
+        .report
+        .packages
+        .list
+        .iter()
+        .map(|p| {
+            let key = PackageKey {
+                manager: p.manager,
+                name: p.name.clone(),
+                version: p.version.clone(),
+                location: relative(&p.location.0),
+                record: relative(&p.metadata.0),
+            };
+            by_key.get(&key).copied()
+        })
+        .collect()
 }
 
 /// Marks packages whose manager and name another shares; `by_name` puts
@@ -324,4 +408,28 @@ fn flag_table(tree: &MergedTree, findings: &[Finding]) -> FlagTable {
         }
     }
     (flags, wasted, nodes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report's package list and the file-by-file attribution are
+    /// matched by key, so reordering one does not mix packages up.
+    #[test]
+    fn package_files_follow_the_package_not_its_position() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-images/ml-cuda.oci.tar");
+        let mut a = crate::run_pipeline(&Input::parse(path), &Options::default()).expect("loads");
+        assert!(a.packages.packages.len() > 3);
+        a.packages.packages.reverse();
+        let m = Model::new(a);
+        for (i, p) in m.packages().iter().enumerate() {
+            let files = m.package_files(i);
+            assert_eq!(files.len() as u64, p.file_count, "{}", p.name);
+            for (f, shown) in p.files.iter().zip(files) {
+                let got = crate::index::path::display(&m.tree().path(shown.0));
+                assert_eq!(got, f.path.display(), "{}", p.name);
+            }
+        }
+    }
 }
