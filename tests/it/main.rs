@@ -11,6 +11,8 @@
 //!   images stay quiet; user rules add categories.
 //! - `hostile`: the hostile corpus (`tests/hostile/`): clean errors, no
 //!   hangs, correct trees; big cases behind `BALLAST_BIG_TESTS=1`.
+//! - `sources`: registry, Docker and Podman sources against real
+//!   components started by the tests, with auth and faults.
 //! - `report_shape` (shared with `tests/packages.rs`) and `util`: helpers.
 
 mod budgets;
@@ -23,4 +25,5 @@ mod hostile;
 mod merge_model;
 #[path = "../common/report_shape.rs"]
 mod report_shape;
+mod sources;
 mod util;
