@@ -955,3 +955,20 @@ fn podman_saves_the_image() {
     let o = env.run(&["podman://no-such-image:1"]);
     crate::util::assert_clean_failure(&o, "podman://no-such-image:1", "image unknown");
 }
+
+#[test]
+fn bare_names_say_what_was_tried() {
+    // Nothing answers: no Docker socket, empty Podman storage, and a
+    // loopback port with no registry behind it.
+    let port = free_port();
+    let name = format!("127.0.0.1:{port}/none:1");
+    let o = Env::new().run(&[&name]);
+    crate::util::assert_clean_failure(&o, &name, "no such file");
+    let err = stderr(&o);
+    for tried in ["Docker", "registry"] {
+        assert!(err.contains(tried), "should say {tried} was tried: {err}");
+    }
+    // A path-like name is still a missing file, never a registry lookup.
+    let o = Env::new().run(&["./no-such-image.tar"]);
+    crate::util::assert_clean_failure(&o, "no-such-image.tar", "no such file or directory");
+}
