@@ -126,6 +126,7 @@ def main() -> None:
     ap.add_argument("--oci-archive")
     ap.add_argument("--docker-archive")
     ap.add_argument("--ballast", help="a built ballast binary (default: cargo build --release)")
+    ap.add_argument("--no-docker", action="store_true", help="skip the docker:// row")
     args = ap.parse_args()
     oci = args.oci_archive or os.path.join(args.data, f"{args.image}.oci.tar")
     dock = args.docker_archive or os.path.join(args.data, f"{args.image}.docker.tar")
@@ -150,9 +151,11 @@ def main() -> None:
             t_skopeo = timed(f"skopeo copy --quiet --src-tls-verify=false docker://{ref} oci-archive:{out}")
             rows.append(("ballast registry:// / ballast oci-archive file", t_reg, t_file, "<= 1.2"))
             rows.append(("ballast registry:// / skopeo copy to oci-archive", t_reg, t_skopeo, "< 1.0"))
+            for what, a, b, goal in rows:
+                log(f"{what}: {a:.2f}s / {b:.2f}s = {a / b:.2f} (goal {goal})")
         finally:
             stop(reg)
-        started = start_dockerd(tmp) if os.path.exists(dock) else None
+        started = start_dockerd(tmp) if os.path.exists(dock) and not args.no_docker else None
         if started:
             proc, host = started
             try:

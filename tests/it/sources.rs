@@ -52,7 +52,21 @@ struct Daemon {
 }
 
 impl Daemon {
+    /// SIGTERM first, so dockerd unmounts what it mounted under its data
+    /// root; SIGKILL if it has not gone after 30 s.
     fn stop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(30) {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
