@@ -14,12 +14,15 @@ use ballast::analyze::categories;
 use ballast::analyze::refine;
 use ballast::analyze::rules::{self, RuleSet};
 use ballast::archive::layout::Selection;
+use ballast::archive::source::{ImageSource, Place};
 use ballast::archive::{Input, LoadOptions};
 use ballast::budget_flags;
 use ballast::index::layer::IndexOptions;
 
 const AFTER_HELP: &str = "\
 Examples:
+  ballast python:3.12                    straight from Docker, Podman or the registry
+  ballast registry://ghcr.io/org/img:tag the registry only, no daemon, no tarball
   ballast image.tar                      browse it (on a terminal) or print a summary
   docker save myimg | ballast -          read the archive from stdin, nothing written to disk
   ballast image.tar --json report.json   the full report as JSON (`--json -` for stdout)
@@ -33,6 +36,11 @@ Examples:
                                          an OCI layout directory, one platform of several
   ballast diff old.tar new.tar           what a change added and costs to pull (see
                                          `ballast diff --help`)
+
+Sources: an archive path, `-`, docker://NAME (Docker Engine, DOCKER_HOST), podman://NAME,
+registry://HOST[:PORT]/REPO[:TAG|@DIGEST], or a bare NAME[:TAG] that is no file (Docker,
+then Podman, then the registry). Registry credentials come from $DOCKER_CONFIG/config.json,
+~/.docker/config.json (auths, credHelpers, credsStore) and Podman's auth.json.
 
 Inputs: docker-archive (legacy and Docker >= 25 OCI layout), kaniko, skopeo/buildah
 docker-archive: and oci-archive: tarballs, OCI layout directories, gzip-compressed
@@ -200,6 +208,43 @@ pub struct Cli {
     /// `base-image` finding.
     #[arg(long)]
     pub only_own: bool,
+
+    /// Where IMAGE is read from, overriding the guess (dive's flag).
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub source: Option<SourceFlag>,
+
+    /// Reach this registry (HOST[:PORT]) over plain HTTP (repeatable);
+    /// loopback registries always are.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SourceFlag {
+    Docker,
+    Podman,
+    Registry,
+    Archive,
+}
+
+impl SourceFlag {
+    /// IMAGE read from this source; a matching prefix may be left on.
+    fn input(self, arg: &str) -> Input {
+        let name = |prefix: &str| arg.strip_prefix(prefix).unwrap_or(arg).to_string();
+        let image = |place, prefix: &str| {
+            Input::Image(ImageSource {
+                place,
+                name: name(prefix),
+            })
+        };
+        match self {
+            SourceFlag::Docker => image(Place::Docker, "docker://"),
+            SourceFlag::Podman => image(Place::Podman, "podman://"),
+            SourceFlag::Registry => image(Place::Registry, "registry://"),
+            SourceFlag::Archive if arg == "-" => Input::Stdin,
+            SourceFlag::Archive => Input::Path(PathBuf::from(name("docker-archive://"))),
+        }
+    }
 }
 
 /// Where an output goes: the JSON report and every other `--FLAG PATH|-`
@@ -439,7 +484,10 @@ impl Cli {
         }
 
         Ok(Settings {
-            input: Input::parse(&self.image),
+            input: match self.source {
+                Some(f) => f.input(&self.image),
+                None => Input::parse(&self.image),
+            },
             options: Options {
                 load: LoadOptions {
                     selection: Selection {
@@ -448,6 +496,7 @@ impl Cli {
                     },
                     progress: None,
                     verify: self.verify,
+                    insecure_registries: self.insecure_registry,
                 },
                 index: IndexOptions {
                     verify: self.verify,

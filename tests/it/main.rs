@@ -16,6 +16,8 @@
 //!   hangs, correct trees; big cases behind `BALLAST_BIG_TESTS=1`.
 //! - `html`: `--html` in headless chromium (driven by `cdp`) and `--ncdu`
 //!   in ncdu under tmux.
+//! - `sources`: registry, Docker and Podman sources against real
+//!   components started by the tests, with auth and faults.
 //! - `report_shape` (shared with `tests/packages.rs`) and `util`: helpers.
 
 // Test scaffolding: a test may panic on what it did not expect, and the
@@ -42,4 +44,5 @@ mod more_formats;
 mod outer_names;
 #[path = "../common/report_shape.rs"]
 mod report_shape;
+mod sources;
 mod util;

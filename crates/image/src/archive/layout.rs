@@ -28,6 +28,15 @@ pub enum Format {
     OciDir,
     #[serde(rename = "docker-dir")]
     DockerDir,
+    /// Read from a registry's distribution API.
+    #[serde(rename = "registry")]
+    Registry,
+    /// Streamed from the Docker Engine's API.
+    #[serde(rename = "docker")]
+    DockerEngine,
+    /// Streamed from Podman.
+    #[serde(rename = "podman")]
+    Podman,
 }
 
 impl Format {
@@ -37,6 +46,9 @@ impl Format {
             Format::OciArchive => "oci-archive",
             Format::OciDir => "oci-dir",
             Format::DockerDir => "docker-dir",
+            Format::Registry => "registry",
+            Format::DockerEngine => "docker",
+            Format::Podman => "podman",
         }
     }
 }

@@ -11,6 +11,7 @@
 pub mod decompress;
 pub mod extract;
 pub mod layout;
+pub mod source;
 pub mod tar_pax;
 pub mod tar_stream;
 
@@ -34,12 +35,26 @@ use tar_stream::{Streamed, TarError, TarReader};
 pub enum Input {
     Path(PathBuf),
     Stdin,
+    /// An image in an engine or a registry ([`source`]).
+    Image(source::ImageSource),
 }
 
 impl Input {
+    /// A path, `-`, `docker-archive://PATH` (dive's spelling),
+    /// `docker://`, `podman://` or `registry://` NAME, or a bare image
+    /// name that is not an existing path.
     pub fn parse(arg: &str) -> Input {
         if arg == "-" {
             Input::Stdin
+        } else if let Some(p) = arg.strip_prefix("docker-archive://") {
+            Input::Path(PathBuf::from(p))
+        } else if let Some(s) = source::ImageSource::from_prefixed(arg) {
+            Input::Image(s)
+        } else if !Path::new(arg).exists() && source::ImageSource::looks_like_reference(arg) {
+            Input::Image(source::ImageSource {
+                place: source::Place::Any,
+                name: arg.to_string(),
+            })
         } else {
             Input::Path(PathBuf::from(arg))
         }
@@ -48,6 +63,7 @@ impl Input {
         match self {
             Input::Path(p) => p.display().to_string(),
             Input::Stdin => "<stdin>".into(),
+            Input::Image(s) => s.display(),
         }
     }
 }
@@ -68,6 +84,9 @@ pub struct LoadOptions {
     /// Hash every layer blob as it streams and check it against the digest
     /// the manifest gives (`--verify`).
     pub verify: bool,
+    /// Registries (`HOST[:PORT]`) reached over plain HTTP
+    /// (`--insecure-registry`); loopback ones always are.
+    pub insecure_registries: Vec<String>,
 }
 
 /// Everything about the image except its layers' contents.
@@ -137,6 +156,7 @@ where
     let file_label = input.display();
     let err = |p: Problem| LoadError::new(file_label.clone(), p);
     match input {
+        Input::Image(src) => source::load(src, opts, reuse, &index),
         Input::Stdin => {
             let stdin = BufReader::with_capacity(1 << 20, io::stdin());
             load_stream(Box::new(stdin), &file_label, opts, &index)

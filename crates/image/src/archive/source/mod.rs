@@ -1,0 +1,234 @@
+//! Images read where they live: a Docker or Podman engine, or a registry.
+//!
+//! Each source ends in the archive loader: an engine's `docker save`
+//! stream goes to the streaming loader as stdin would, a registry is shown
+//! to the random-access loader as an OCI layout whose blobs are fetched
+//! (concurrently, largest first) as they are indexed. No temporary file.
+
+pub mod auth;
+pub mod engine;
+pub mod reference;
+pub mod registry;
+
+use std::fmt::Display;
+use std::io::{self, BufRead};
+
+use super::layout::Format;
+use super::{ImageMeta, LoadOptions};
+use crate::error::{LoadError, Problem};
+use engine::EngineError;
+use reference::Reference;
+
+/// Where an image is looked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    Docker,
+    Podman,
+    Registry,
+    /// A bare name: Docker, then Podman, then the registry.
+    Any,
+}
+
+/// An image by name, and where to look for it.
+#[derive(Clone, Debug)]
+pub struct ImageSource {
+    pub place: Place,
+    pub name: String,
+}
+
+impl ImageSource {
+    /// `docker://NAME`, `podman://NAME`, `registry://REF`, or `None` when
+    /// the argument has no such prefix.
+    pub fn from_prefixed(arg: &str) -> Option<ImageSource> {
+        let (place, name) = if let Some(n) = arg.strip_prefix("docker://") {
+            (Place::Docker, n)
+        } else if let Some(n) = arg.strip_prefix("podman://") {
+            (Place::Podman, n)
+        } else if let Some(n) = arg.strip_prefix("registry://") {
+            (Place::Registry, n)
+        } else {
+            return None;
+        };
+        Some(ImageSource {
+            place,
+            name: name.to_string(),
+        })
+    }
+
+    /// Whether an argument that names no file reads as an image reference
+    /// (`python:3.12`, `ghcr.io/org/img`), not as a mistyped path.
+    pub fn looks_like_reference(arg: &str) -> bool {
+        const ARCHIVE_ENDINGS: [&str; 6] = [".tar", ".tgz", ".gz", ".zst", ".json", ".tar.gz"];
+        !arg.starts_with(['.', '/', '~'])
+            && !ARCHIVE_ENDINGS.iter().any(|e| arg.ends_with(e))
+            && Reference::parse(arg).is_some()
+    }
+
+    pub fn display(&self) -> String {
+        match self.place {
+            Place::Docker => format!("docker://{}", self.name),
+            Place::Podman => format!("podman://{}", self.name),
+            Place::Registry => format!("registry://{}", self.name),
+            Place::Any => self.name.clone(),
+        }
+    }
+}
+
+/// Loads an image from its engine or registry (see [`super::load`]).
+pub(super) fn load<T, E, F>(
+    src: &ImageSource,
+    opts: &LoadOptions,
+    reuse: &(dyn Fn(&str) -> Option<T> + Sync),
+    index: &F,
+) -> Result<(ImageMeta, Vec<T>), LoadError>
+where
+    T: Send + Clone,
+    E: Display + Send,
+    F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
+{
+    let label = src.display();
+    let fail = |p: Problem| LoadError::new(label.clone(), p);
+    match src.place {
+        Place::Docker => match engine::docker(&src.name) {
+            Ok(s) => from_engine(s, &src.name, Place::Docker, opts, index),
+            Err(e) => Err(fail(engine_problem(e))),
+        },
+        Place::Podman => match engine::podman(&src.name) {
+            Ok(s) => from_engine(s, &src.name, Place::Podman, opts, index),
+            Err(e) => Err(fail(engine_problem(e))),
+        },
+        Place::Registry => {
+            let r = Reference::parse(&src.name).ok_or_else(|| {
+                fail(Problem::Archive(
+                    "not an image reference (HOST[:PORT]/REPO[:TAG|@DIGEST])".into(),
+                ))
+            })?;
+            from_registry(&r, opts, reuse, index)
+        }
+        Place::Any => {
+            let mut tried = Vec::new();
+            for (place, attempt) in [
+                (
+                    Place::Docker,
+                    engine::docker as fn(&str) -> Result<engine::Stream, EngineError>,
+                ),
+                (Place::Podman, engine::podman),
+            ] {
+                match attempt(&src.name) {
+                    Ok(s) => return from_engine(s, &src.name, place, opts, index),
+                    Err(e @ EngineError::Failed(_)) => return Err(fail(engine_problem(e))),
+                    Err(e) => tried.push(e.to_string()),
+                }
+            }
+            let r = Reference::parse(&src.name).ok_or_else(|| fail(Problem::NotFound))?;
+            from_registry(&r, opts, reuse, index).map_err(|e| {
+                let mut e = e;
+                e.file.clone_from(&label);
+                e.problem = Problem::Archive(format!(
+                    "no such file, and no engine or registry had it: {}; registry: {}",
+                    tried.join("; "),
+                    e.problem
+                ));
+                e
+            })
+        }
+    }
+}
+
+fn engine_problem(e: EngineError) -> Problem {
+    match e {
+        EngineError::NoImage(s) => Problem::Archive(format!("image unknown: {s}")),
+        EngineError::Unreachable(s) | EngineError::Failed(s) => Problem::Archive(s),
+    }
+}
+
+fn from_engine<T, E, F>(
+    stream: engine::Stream,
+    name: &str,
+    place: Place,
+    opts: &LoadOptions,
+    index: &F,
+) -> Result<(ImageMeta, Vec<T>), LoadError>
+where
+    T: Send + Clone,
+    E: Display + Send,
+    F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
+{
+    let (label, format) = match place {
+        Place::Podman => (format!("podman://{name}"), Format::Podman),
+        _ => (format!("docker://{name}"), Format::DockerEngine),
+    };
+    let (mut meta, layers) = super::load_stream(stream, &label, opts, index)?;
+    meta.format = format;
+    Ok((meta, layers))
+}
+
+/// Concurrent downloads: a registry is network-bound, so more blobs are in
+/// flight than there are cores.
+const REGISTRY_STREAMS: usize = 8;
+
+fn from_registry<T, E, F>(
+    r: &Reference,
+    opts: &LoadOptions,
+    reuse: &(dyn Fn(&str) -> Option<T> + Sync),
+    index: &F,
+) -> Result<(ImageMeta, Vec<T>), LoadError>
+where
+    T: Send + Clone,
+    E: Display + Send,
+    F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
+{
+    let label = format!("registry://{r}");
+    let fail = |p: Problem| LoadError::new(label.clone(), p);
+    let client = registry::Client::new(r.clone(), &opts.insecure_registries);
+    let layout = registry::Layout::open(&client, &r.to_string()).map_err(fail)?;
+    let mut opts = opts.clone();
+    if opts.selection.platform.is_none() {
+        opts.selection.platform = Some(registry::host_platform());
+    }
+    // Each blob is read to its end, so its length and digest are checked
+    // even where the tar inside ends early.
+    let drained = |s: &mut dyn BufRead| -> Result<T, String> {
+        let t = index(s).map_err(|e| e.to_string())?;
+        io::copy(s, &mut io::sink()).map_err(|e| e.to_string())?;
+        Ok(t)
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(REGISTRY_STREAMS)
+        .build()
+        .map_err(|e| fail(Problem::Archive(e.to_string())))?;
+    pool.install(|| {
+        super::load_random_access(&layout, Format::Registry, &label, &opts, reuse, &drained)
+    })
+}
+
+/// Percent-encodes all but unreserved characters and those in `keep`.
+fn percent_escape(s: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_and_bare_names() {
+        let s = ImageSource::from_prefixed("docker://ml:latest").unwrap();
+        assert_eq!((s.place, s.name.as_str()), (Place::Docker, "ml:latest"));
+        assert_eq!(s.display(), "docker://ml:latest");
+        assert!(ImageSource::from_prefixed("img.tar").is_none());
+        assert!(ImageSource::looks_like_reference("python:3.12"));
+        assert!(ImageSource::looks_like_reference("127.0.0.1:5000/x:y"));
+        assert!(!ImageSource::looks_like_reference("missing.tar"));
+        assert!(!ImageSource::looks_like_reference("/nonexistent/img"));
+        assert!(!ImageSource::looks_like_reference("./img"));
+    }
+}
