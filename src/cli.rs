@@ -146,6 +146,11 @@ pub struct Cli {
     /// Never show the progress bar (it shows only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Map each step to its line in this Dockerfile (default: ./Dockerfile
+    /// or ./Containerfile when it matches the image's history).
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: Option<PathBuf>,
 }
 
 /// Where the JSON report goes.
@@ -314,6 +319,8 @@ impl Cli {
                 budgets: flags.or(file_budgets),
                 layer_files: self.json_files,
                 notes,
+                dockerfile: crate::dockerfile_source::read(self.dockerfile.as_deref())?
+                    .map(Arc::new),
             },
             json,
             format: self.format,

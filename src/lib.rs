@@ -38,6 +38,8 @@ pub struct Options {
     /// Problems found while reading the settings that belong with the
     /// report's warnings.
     pub notes: Vec<String>,
+    /// A Dockerfile to map the steps to (`--dockerfile`, or found).
+    pub dockerfile: Option<std::sync::Arc<analyze::dockerfile::Source>>,
 }
 
 /// Loads, indexes, merges and analyzes one image.
@@ -75,6 +77,7 @@ pub fn run_pipeline(input: &Input, opts: &Options) -> Result<Analysis, LoadError
             budgets: &opts.budgets,
             layer_files: opts.layer_files,
             notes: &opts.notes,
+            dockerfile: opts.dockerfile.as_deref(),
         },
     );
     Ok(Analysis {

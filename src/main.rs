@@ -5,6 +5,7 @@
 mod budget_flags;
 mod cli;
 mod dive_ci;
+mod dockerfile_source;
 mod progress;
 
 use std::fs::File;

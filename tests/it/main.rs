@@ -8,6 +8,7 @@
 //!   snapshots. `budgets`: exit codes and verdicts, dive `.dive-ci` parity.
 //! - `formats`: one image saved in every format gives one answer.
 //! - `errors`: broken input gives exit 2 and one clear line.
+//! - `dockerfile`: steps mapped to Dockerfile lines (`--dockerfile`).
 //! - `findings`: planted mistakes are found, attributed and sized; clean
 //!   images stay quiet; user rules add categories.
 //! - `hostile`: the hostile corpus (`tests/hostile/`): clean errors, no
@@ -18,6 +19,7 @@ mod architecture;
 mod budgets;
 mod contract;
 mod dive_fixtures;
+mod dockerfile;
 mod errors;
 mod findings;
 mod formats;

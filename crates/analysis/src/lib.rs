@@ -7,6 +7,7 @@
 
 pub mod budget;
 pub mod dive;
+pub mod dockerfile;
 pub mod findings;
 pub mod ml;
 pub mod packages;
@@ -119,6 +120,8 @@ pub struct Settings<'a> {
     /// Problems found while reading the user's settings (a misspelt
     /// `.dive-ci` key) that belong with the report's warnings.
     pub notes: &'a [String],
+    /// A Dockerfile to map the steps to.
+    pub dockerfile: Option<&'a dockerfile::Source>,
 }
 
 /// The finished analysis of one image.
@@ -213,8 +216,13 @@ pub fn analyze(
             empty_layer: s.empty_layer,
             layer_index: s.layer_index,
             size_bytes: s.layer_index.map_or(0, |l| layer_infos[l].size_bytes),
+            dockerfile: None,
         })
         .collect();
+    let mut steps = steps;
+    if let Some(source) = settings.dockerfile {
+        warnings.extend(dockerfile::annotate(source, &map.steps, &mut steps));
+    }
     let sizes = index.final_sizes();
     let (file_count, largest) = final_tree_summary(tree, layers, sizes);
     let cx = findings::Context {

@@ -186,6 +186,19 @@ pub struct StepInfo {
     pub layer_index: Option<usize>,
     /// The layer's `size_bytes`; 0 for empty steps.
     pub size_bytes: u64,
+    /// The Dockerfile instruction that made the step: only with a
+    /// Dockerfile (`--dockerfile`, or one found that matches), and never
+    /// for the base image's steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dockerfile: Option<DockerfileLine>,
+}
+
+/// Where in the Dockerfile a step comes from (1-based lines).
+#[derive(Clone, Debug, Serialize)]
+pub struct DockerfileLine {
+    pub path: String,
+    pub line: usize,
+    pub end_line: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]

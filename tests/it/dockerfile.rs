@@ -1,0 +1,147 @@
+//! `--dockerfile`: every step of the samples (built by buildah, classic
+//! `#(nop)` history) maps to the line of the instruction that made it; a
+//! Dockerfile in the working directory is used only when it matches.
+
+use std::process::{Command, Stdio};
+
+use crate::report_shape::Report;
+use crate::util::{repo_root, sample, stderr};
+
+fn report(image: &str, extra: &[&str], cwd: &std::path::Path) -> (Report, serde_json::Value) {
+    let o = Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .arg(sample(image))
+        .args(["--json", "-"])
+        .args(extra)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ballast");
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let r: Report = serde_json::from_slice(&o.stdout).expect("report shape");
+    (r, serde_json::from_slice(&o.stdout).expect("json"))
+}
+
+fn lines(r: &Report) -> Vec<Option<(usize, usize)>> {
+    r.steps
+        .iter()
+        .map(|s| s.dockerfile.as_ref().map(|d| (d.line, d.end_line)))
+        .collect()
+}
+
+/// The instruction lines, as `grep -n '^[A-Z]' Dockerfile` lists them
+/// (every sample instruction is one line), minus `FROM`.
+fn one_line_each(v: &[usize]) -> Vec<Option<(usize, usize)>> {
+    v.iter().map(|&l| Some((l, l))).collect()
+}
+
+#[test]
+fn every_step_of_the_samples_maps_to_its_line() {
+    let cases: [(&str, &str, &[usize]); 3] = [
+        (
+            "ml-mistakes.docker.tar",
+            "ml-mistakes",
+            &[
+                9, 10, 11, 14, 17, 20, 22, 25, 28, 30, 33, 36, 38, 41, 43, 45, 46,
+            ],
+        ),
+        ("clean.oci.tar", "clean", &[4, 5, 6, 7, 9, 10, 11]),
+        (
+            "ml-cuda.oci.tar",
+            "ml-cuda",
+            &[8, 9, 10, 13, 16, 19, 22, 25, 28, 31, 33],
+        ),
+    ];
+    for (image, dir, want) in cases {
+        let path = sample(dir).join("Dockerfile");
+        let path = path.to_str().expect("utf-8 path");
+        let (r, json) = report(image, &["--dockerfile", path], &repo_root());
+        assert_eq!(lines(&r), one_line_each(want), "{image}");
+        assert!(
+            r.steps
+                .iter()
+                .all(|s| s.dockerfile.as_ref().is_some_and(|d| d.path == path))
+        );
+        assert!(
+            !json["warnings"].to_string().contains("Dockerfile"),
+            "{image}: {}",
+            json["warnings"]
+        );
+    }
+}
+
+#[test]
+fn without_a_dockerfile_the_field_is_absent() {
+    let (r, json) = report("clean.oci.tar", &[], &repo_root());
+    assert!(r.steps.iter().all(|s| s.dockerfile.is_none()));
+    assert!(json["steps"][0].get("dockerfile").is_none());
+}
+
+#[test]
+fn a_dockerfile_in_the_working_directory_is_used_when_it_matches() {
+    let (r, json) = report("ml-mistakes.docker.tar", &[], &sample("ml-mistakes"));
+    assert_eq!(r.steps[3].dockerfile.as_ref().map(|d| d.line), Some(14));
+    assert!(
+        json["warnings"]
+            .to_string()
+            .contains("Dockerfile in the working directory matches"),
+        "{}",
+        json["warnings"]
+    );
+    // The clean sample's Dockerfile is not ml-mistakes'.
+    let (r, json) = report("ml-mistakes.docker.tar", &[], &sample("clean"));
+    assert!(r.steps.iter().all(|s| s.dockerfile.is_none()));
+    assert!(
+        json["warnings"]
+            .to_string()
+            .contains("does not match the image's history"),
+        "{}",
+        json["warnings"]
+    );
+}
+
+#[test]
+fn a_named_dockerfile_that_does_not_match_is_mapped_as_far_as_it_goes() {
+    let path = sample("clean").join("Dockerfile");
+    let (r, json) = report(
+        "ml-mistakes.docker.tar",
+        &["--dockerfile", path.to_str().expect("utf-8")],
+        &repo_root(),
+    );
+    // `COPY rootfs/ /` and the busybox RUN are the same in both.
+    assert_eq!(r.steps[0].dockerfile.as_ref().map(|d| d.line), Some(4));
+    assert!(
+        json["warnings"]
+            .to_string()
+            .contains("does not match the image's history everywhere"),
+        "{}",
+        json["warnings"]
+    );
+}
+
+#[test]
+fn text_and_markdown_name_the_line() {
+    let path = sample("ml-mistakes").join("Dockerfile");
+    let path = path.to_str().expect("utf-8");
+    for format in ["text", "markdown"] {
+        let o = crate::util::ballast(&[
+            sample("ml-mistakes.docker.tar").to_str().expect("utf-8"),
+            "--format",
+            format,
+            "--dockerfile",
+            path,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains(&format!("{path}:14")), "{format}: {out}");
+    }
+}
+
+#[test]
+fn an_unreadable_dockerfile_is_a_clean_error() {
+    let o = crate::util::ballast(&[
+        sample("clean.oci.tar").to_str().expect("utf-8"),
+        "--dockerfile",
+        "/nonexistent/Dockerfile",
+    ]);
+    crate::util::assert_clean_failure(&o, "/nonexistent/Dockerfile", "--dockerfile");
+}
