@@ -6,6 +6,7 @@ mod budget_flags;
 mod cli;
 mod dive_ci;
 mod dockerfile_source;
+mod fix_cli;
 mod progress;
 
 use std::fs::File;
@@ -25,6 +26,9 @@ const EXIT_OVER_BUDGET: u8 = 1;
 const EXIT_UNANALYZABLE: u8 = 2;
 
 fn main() -> ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "fix") {
+        return fix_cli::main();
+    }
     let cli = Cli::try_parse().unwrap_or_else(|e| {
         if e.kind() == clap::error::ErrorKind::MissingRequiredArgument
             && let Some(path) = json_took_the_image()

@@ -145,3 +145,116 @@ fn an_unreadable_dockerfile_is_a_clean_error() {
     ]);
     crate::util::assert_clean_failure(&o, "/nonexistent/Dockerfile", "--dockerfile");
 }
+
+/// `ballast fix` run in a copy of a sample's directory (so `--write` and
+/// the patch touch only the copy); returns the directory and the output.
+fn fix_in_copy(
+    sample_dir: &str,
+    image: &str,
+    extra: &[&str],
+) -> (tempfile::TempDir, std::process::Output) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        sample(sample_dir).join("Dockerfile"),
+        dir.path().join("Dockerfile"),
+    )
+    .expect("copy Dockerfile");
+    let o = Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .arg("fix")
+        .arg(sample(image))
+        .args(["--dockerfile", "Dockerfile"])
+        .args(extra)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ballast fix");
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    (dir, o)
+}
+
+#[test]
+fn fix_writes_one_hunk_per_finding_kind() {
+    for (dir, image) in [
+        ("ml-mistakes", "ml-mistakes.docker.tar"),
+        ("ml-cuda", "ml-cuda.oci.tar"),
+    ] {
+        let (_tmp, o) = fix_in_copy(dir, image, &[]);
+        let out = String::from_utf8(o.stdout).expect("utf-8");
+        insta::assert_snapshot!(format!("fix-{dir}"), out);
+    }
+}
+
+/// Runs Debian's `patch` on `diff` in `dir`; None (and a SKIPPED line)
+/// when `patch` is missing.
+fn patch(dir: &std::path::Path, diff: &[u8], dry_run: bool) -> Option<std::process::Output> {
+    use std::io::Write;
+    let mut cmd = Command::new("patch");
+    cmd.arg("-p1").arg("--batch").current_dir(dir);
+    if dry_run {
+        cmd.arg("--dry-run");
+    }
+    let mut child = match cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("SKIPPED: `patch` cannot run: {e}");
+            return None;
+        }
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(diff)
+        .expect("write diff");
+    Some(child.wait_with_output().expect("patch"))
+}
+
+#[test]
+fn the_patch_applies_with_patch_p1_and_equals_write() {
+    for (dir, image) in [
+        ("ml-mistakes", "ml-mistakes.docker.tar"),
+        ("ml-cuda", "ml-cuda.oci.tar"),
+    ] {
+        let (tmp, o) = fix_in_copy(dir, image, &[]);
+        let Some(dry) = patch(tmp.path(), &o.stdout, true) else {
+            return;
+        };
+        assert!(
+            dry.status.success(),
+            "{dir}: patch --dry-run: {}{}",
+            String::from_utf8_lossy(&dry.stdout),
+            String::from_utf8_lossy(&dry.stderr)
+        );
+        let applied = patch(tmp.path(), &o.stdout, false).expect("patch ran before");
+        assert!(applied.status.success(), "{dir}: patch failed");
+        let patched = std::fs::read_to_string(tmp.path().join("Dockerfile")).expect("read");
+        // `--write` gives the same file and keeps the original.
+        let (written, _) = fix_in_copy(dir, image, &["--write"]);
+        let by_write = std::fs::read_to_string(written.path().join("Dockerfile")).expect("read");
+        assert_eq!(patched, by_write, "{dir}");
+        assert_eq!(
+            std::fs::read(written.path().join("Dockerfile.orig")).expect("backup"),
+            std::fs::read(sample(dir).join("Dockerfile")).expect("original"),
+        );
+        assert_ne!(
+            patched,
+            std::fs::read_to_string(sample(dir).join("Dockerfile")).expect("original")
+        );
+    }
+}
+
+#[test]
+fn fix_fails_cleanly_on_a_missing_dockerfile() {
+    let o = crate::util::ballast(&[
+        "fix",
+        sample("clean.oci.tar").to_str().expect("utf-8"),
+        "--dockerfile",
+        "/nonexistent/Dockerfile",
+    ]);
+    crate::util::assert_clean_failure(&o, "/nonexistent/Dockerfile", "--dockerfile");
+}
