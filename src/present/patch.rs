@@ -183,11 +183,12 @@ pub fn plan(report: &Report, path: &str, text: &str, dockerignore: Option<&str>)
             }
             "deleted-later" => fold_rm(&mut cx, i, f),
             "metadata-copy" => chown_to_copy(&mut cx, i, f),
-            "git-directory" => ignore.push((".git".into(), note(f))),
+            // `**/`: the files may come from a subdirectory of the context.
+            "git-directory" => ignore.push(("**/.git".into(), note(f))),
             "copied-venv" => {
                 for p in f.paths.iter().take(1) {
                     let name = venv_dir(&p.display());
-                    ignore.push((name, note(f)));
+                    ignore.push((format!("**/{name}"), note(f)));
                 }
             }
             "python-dev-junk" => {
