@@ -69,7 +69,7 @@ fn run(cli: &FixCli) -> Result<(), String> {
         ..Options::default()
     };
     let a = ballast::run_pipeline(&Input::parse(&cli.image), &options).map_err(|e| e.one_line())?;
-    let plan = patch::plan(&a.report, &name, &text, ignore.as_deref());
+    let plan = patch::plan((&a.report).into(), &name, &text, ignore.as_deref());
     let mut out = String::new();
     for w in a.report.warnings.iter().filter(|w| w.contains(&name)) {
         out.push_str(&format!("warning: {w}\n"));

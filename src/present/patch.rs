@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 
 use crate::analyze::dockerfile::{Dockerfile, parse};
 use crate::analyze::findings::Finding;
-use crate::analyze::report::Report;
+use crate::analyze::packages::PackageInfo;
+use crate::analyze::report::{Report, StepInfo};
 use crate::analyze::units::human;
 
 /// The edits for one Dockerfile (and its `.dockerignore`).
@@ -97,8 +98,27 @@ impl Ctx<'_> {
     }
 }
 
+/// What the planner reads of a report.
+#[derive(Clone, Copy)]
+pub struct Inputs<'a> {
+    pub findings: &'a [Finding],
+    /// With their Dockerfile lines mapped.
+    pub steps: &'a [StepInfo],
+    pub packages: &'a [PackageInfo],
+}
+
+impl<'a> From<&'a Report> for Inputs<'a> {
+    fn from(r: &'a Report) -> Self {
+        Inputs {
+            findings: &r.findings,
+            steps: &r.steps,
+            packages: &r.packages.list,
+        }
+    }
+}
+
 /// Plans the edits. `path` names the Dockerfile in messages.
-pub fn plan(report: &Report, path: &str, text: &str, dockerignore: Option<&str>) -> Plan {
+pub fn plan(report: Inputs<'_>, path: &str, text: &str, dockerignore: Option<&str>) -> Plan {
     let df = parse(text);
     let ins_of_step = report
         .steps
@@ -121,7 +141,7 @@ pub fn plan(report: &Report, path: &str, text: &str, dockerignore: Option<&str>)
     let mut ignore: Vec<(String, String)> = Vec::new();
     let mut apt_done = false;
     let mut tooling_done = false;
-    for f in &report.findings {
+    for f in report.findings {
         let Some(i) = f.step_index.and_then(|s| cx.ins_of_step.get(&s).copied()) else {
             if f.bytes > 0 && f.step_index.is_some() {
                 cx.manual.push(format!(
@@ -421,7 +441,7 @@ fn chown_to_copy(cx: &mut Ctx, i: usize, f: &Finding) {
 
 /// A toolchain left in the runtime image: a commented build-stage
 /// skeleton, for review (what to copy out cannot be known from here).
-fn build_stage_skeleton(cx: &mut Ctx, i: usize, f: &Finding, report: &Report) {
+fn build_stage_skeleton(cx: &mut Ctx, i: usize, f: &Finding, report: Inputs<'_>) {
     let bytes: u64 = report
         .findings
         .iter()
@@ -456,14 +476,13 @@ fn build_stage_skeleton(cx: &mut Ctx, i: usize, f: &Finding, report: &Report) {
 
 /// `pip install x` → `pip install x==1.2` with the versions found in the
 /// image, for the packages this step installed.
-fn pin(cx: &mut Ctx, i: usize, f: &Finding, report: &Report) {
+fn pin(cx: &mut Ctx, i: usize, f: &Finding, report: Inputs<'_>) {
     let Some(step) = f.step_index else { return };
     if !cx.editable_run(i, f) {
         return;
     }
     let found: Vec<(&str, &str, &str)> = report
         .packages
-        .list
         .iter()
         .filter(|p| p.step_index == Some(step))
         .map(|p| (p.manager.name(), p.name.as_str(), p.version.as_str()))
@@ -541,6 +560,7 @@ fn pin(cx: &mut Ctx, i: usize, f: &Finding, report: &Report) {
 /// `FROM x:latest`, `ADD https://…` without `--checksum`, `COPY . …`
 /// before an install: listed, since the right value is not in the image.
 fn reproducibility_checks(cx: &mut Ctx) {
+    let mut copy_dot = Vec::new();
     let names: Vec<String> = cx.df.stages.iter().filter_map(|s| s.name.clone()).collect();
     for (i, ins) in cx.df.instructions.iter().enumerate() {
         let at = format!("{}:{}", cx.path, ins.line);
@@ -566,28 +586,101 @@ fn reproducibility_checks(cx: &mut Ctx) {
                     "{at}: ADD of a URL without --checksum=sha256:…: the download can change under the same Dockerfile"
                 ));
             }
-            "COPY" if ins.args.split_whitespace().next() == Some(".") => {
-                let installs_later = cx.df.instructions[i + 1..].iter().any(|l| {
-                    l.keyword == "RUN"
-                        && [
-                            "pip install",
-                            "npm ci",
-                            "npm install",
-                            "poetry install",
-                            "uv sync",
-                        ]
-                        .iter()
-                        .any(|c| l.args.contains(c))
-                });
-                if installs_later {
-                    cx.manual.push(format!(
-                        "{at}: `COPY .` before the dependency install: every source change reinstalls; copy the requirements file first and `COPY .` after the install"
-                    ));
-                }
-            }
+            "COPY" if ins.args.split_whitespace().next() == Some(".") => copy_dot.push(i),
             _ => {}
         }
     }
+    for i in copy_dot {
+        copy_after_install(cx, i);
+    }
+}
+
+/// `COPY . /app/` then `RUN pip install -r requirements.txt`: the
+/// requirements file first, the install, then `COPY .`, so a source change
+/// no longer reinstalls. Only when the next instruction is that install
+/// and reads nothing but the requirements (or `package*.json` for
+/// `npm ci`); otherwise listed.
+fn copy_after_install(cx: &mut Ctx, i: usize) {
+    let at = cx.at(i);
+    let ins = &cx.df.instructions[i];
+    let words: Vec<&str> = ins.args.split_whitespace().collect();
+    let next = cx.df.instructions.get(i + 1);
+    let install = next.filter(|n| n.keyword == "RUN" && !n.is_exec_form() && n.heredocs.is_empty());
+    let files = install.and_then(|n| install_reads(&n.args));
+    let dest = match words.as_slice() {
+        [".", d] if d.ends_with('/') || *d == "." => Some((*d).to_string()),
+        _ => None,
+    };
+    let (Some(files), Some(dest), true, None) =
+        (files, dest, ins.flags.is_empty(), cx.changes.get(&i))
+    else {
+        let reads_deps = next.is_some_and(|n| {
+            [
+                "pip install",
+                "npm ci",
+                "npm install",
+                "poetry install",
+                "uv sync",
+            ]
+            .iter()
+            .any(|c| n.args.contains(c))
+        });
+        if reads_deps {
+            cx.manual.push(format!(
+                "{at}: `COPY .` before the dependency install: every source change reinstalls; copy the requirements file first and `COPY .` after the install"
+            ));
+        }
+        return;
+    };
+    let copy_dot = cx.raw(i);
+    let first = format!("COPY {} {dest}", files.join(" "));
+    cx.set(i, first);
+    cx.changes.entry(i).or_default().comments.push(
+        "# ballast: reproducibility: the dependency files first, `COPY .` after the install (a source change no longer reinstalls)".to_string(),
+    );
+    let run = i + 1;
+    let t = cx.current(run);
+    cx.set(run, format!("{t}\n{copy_dot}"));
+}
+
+/// The context files an install reads, when it reads nothing else:
+/// `pip install [-flags] -r FILE` or `npm ci`, joined by `&&`.
+fn install_reads(args: &str) -> Option<Vec<String>> {
+    let mut files = Vec::new();
+    for part in args.split("&&") {
+        let w: Vec<&str> = part.split_whitespace().filter(|w| *w != "\\").collect();
+        match w.as_slice() {
+            ["npm", "ci", rest @ ..] if rest.iter().all(|f| f.starts_with('-')) => {
+                files.push("package.json".to_string());
+                files.push("package-lock.json".to_string());
+            }
+            [pip, "install", rest @ ..] if *pip == "pip" || *pip == "pip3" => {
+                let mut k = 0;
+                let mut any = false;
+                while k < rest.len() {
+                    let f = rest[k];
+                    if (f == "-r" || f == "--requirement") && k + 1 < rest.len() {
+                        let file = rest[k + 1];
+                        if file.contains('$') || file.starts_with('/') || file.contains("..") {
+                            return None;
+                        }
+                        files.push(file.to_string());
+                        any = true;
+                        k += 2;
+                    } else if f.starts_with('-') && !f.starts_with("-e") && f != "--editable" {
+                        k += 1;
+                    } else {
+                        return None;
+                    }
+                }
+                if !any {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+    (!files.is_empty()).then_some(files)
 }
 
 fn ignore_file(existing: Option<&str>, entries: &[(String, String)]) -> Option<String> {
@@ -660,6 +753,194 @@ fn render(cx: &Ctx, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::dockerfile::{Source, annotate};
+    use crate::analyze::findings::Severity;
+    use crate::analyze::report::PathBytes;
+    use crate::analyze::steps::{Step, clean_instruction};
+
+    /// Steps as a builder records them, mapped to `dockerfile` as the
+    /// analysis maps them.
+    fn steps(dockerfile: &str, created_by: &[&str]) -> Vec<StepInfo> {
+        let history: Vec<Step> = created_by
+            .iter()
+            .enumerate()
+            .map(|(index, c)| Step {
+                index,
+                created_by: (*c).to_string(),
+                instruction: clean_instruction(c),
+                empty_layer: false,
+                layer_index: Some(index),
+            })
+            .collect();
+        let mut infos: Vec<StepInfo> = history
+            .iter()
+            .map(|s| StepInfo {
+                index: s.index,
+                created_by: s.created_by.clone(),
+                instruction: s.instruction.clone(),
+                empty_layer: false,
+                layer_index: s.layer_index,
+                size_bytes: 0,
+                dockerfile: None,
+            })
+            .collect();
+        let source = Source {
+            path: "Dockerfile".into(),
+            text: dockerfile.into(),
+            explicit: true,
+        };
+        let warnings = annotate(&source, &history, &mut infos);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        infos
+    }
+
+    fn finding(rule: &str, category: &str, step: usize, bytes: u64, paths: &[&str]) -> Finding {
+        Finding {
+            rule: rule.into(),
+            category: category.into(),
+            severity: Severity::Medium,
+            bytes,
+            layer_index: Some(step),
+            step_index: Some(step),
+            paths: paths
+                .iter()
+                .map(|p| PathBytes(p.as_bytes().to_vec()))
+                .collect(),
+            path_count: paths.len(),
+            message: String::new(),
+            suggestion: format!("fix {rule}"),
+            items: Vec::new(),
+        }
+    }
+
+    /// The plan as `ballast fix` prints it.
+    fn fix(dockerfile: &str, history: &[&str], findings: &[Finding]) -> String {
+        let steps = steps(dockerfile, history);
+        let p = plan(
+            Inputs {
+                findings,
+                steps: &steps,
+                packages: &[],
+            },
+            "Dockerfile",
+            dockerfile,
+            None,
+        );
+        let mut out = String::new();
+        for m in &p.manual {
+            out.push_str(&format!("manual: {m}\n"));
+        }
+        out.push_str(&crate::present::diff::unified(
+            "Dockerfile",
+            Some(dockerfile),
+            &p.dockerfile,
+        ));
+        if let Some(i) = &p.dockerignore {
+            out.push_str(&crate::present::diff::unified(".dockerignore", None, i));
+        }
+        out
+    }
+
+    #[test]
+    fn alpine_node_conda_and_chmod_fixes() {
+        let df = "FROM alpine:3.20\nRUN apk add python3 nodejs npm\nCOPY web/ /web/\nRUN chmod -R 755 /web\nRUN npm ci \\\n    --prefix /web\nRUN conda install -y numpy\nCMD [\"node\", \"/web/index.js\"]\n";
+        let history = [
+            "/bin/sh -c #(nop) ADD file:abc in / ",
+            "/bin/sh -c #(nop)  CMD [\"/bin/sh\"]",
+            "RUN /bin/sh -c apk add python3 nodejs npm # buildkit",
+            "COPY web/ /web/ # buildkit",
+            "RUN /bin/sh -c chmod -R 755 /web # buildkit",
+            "RUN /bin/sh -c npm ci     --prefix /web # buildkit",
+            "RUN /bin/sh -c conda install -y numpy # buildkit",
+            "CMD [\"node\", \"/web/index.js\"]",
+        ];
+        let findings = [
+            finding(
+                "apk-cache",
+                "cache",
+                2,
+                4_000_000,
+                &["/var/cache/apk/APKINDEX.tar.gz"],
+            ),
+            finding(
+                "metadata-copy",
+                "metadata-copy",
+                4,
+                900_000,
+                &["/web/index.js"],
+            ),
+            finding(
+                "npm-cache",
+                "cache",
+                5,
+                12_000_000,
+                &["/root/.npm/_cacache/x"],
+            ),
+            finding(
+                "conda-pkgs",
+                "cache",
+                6,
+                80_000_000,
+                &["/opt/conda/pkgs/numpy.conda"],
+            ),
+            // The base image's step: no line to change.
+            finding("apt-lists", "cache", 0, 1_000, &["/var/lib/apt/lists/x"]),
+        ];
+        insta::assert_snapshot!(fix(df, &history, &findings));
+    }
+
+    #[test]
+    fn copy_dot_moves_after_a_requirements_install_and_unsafe_edits_are_listed() {
+        let df = "FROM python:latest\nWORKDIR /app\nCOPY . /app/\nRUN pip install -r requirements.txt\nRUN [\"pip\", \"install\", \"x\"]\nRUN chown -R app:app /app /data\nADD https://example.com/m.bin /m.bin\nCMD python app.py\n";
+        let history = [
+            "/bin/sh -c #(nop) ADD file:abc in / ",
+            "/bin/sh -c #(nop) WORKDIR /app",
+            "/bin/sh -c #(nop) COPY dir:123 in /app/ ",
+            "/bin/sh -c pip install -r requirements.txt",
+            "/bin/sh -c [\"pip\", \"install\", \"x\"]",
+            "/bin/sh -c chown -R app:app /app /data",
+            "/bin/sh -c #(nop) ADD file:456 in /m.bin ",
+            "/bin/sh -c #(nop)  CMD [\"/bin/sh\" \"-c\" \"python app.py\"]",
+        ];
+        let findings = [
+            finding("pip-cache", "cache", 3, 50_000_000, &["/root/.cache/pip/x"]),
+            finding("pip-cache", "cache", 4, 1_000_000, &["/root/.cache/pip/y"]),
+            finding(
+                "metadata-copy",
+                "metadata-copy",
+                5,
+                7_000_000,
+                &["/app/a.py"],
+            ),
+            finding(
+                "git-directory",
+                "vcs-and-junk",
+                2,
+                300_000,
+                &["/app/.git/index"],
+            ),
+        ];
+        insta::assert_snapshot!(fix(df, &history, &findings));
+    }
+
+    #[test]
+    fn multi_stage_fix_touches_only_the_final_stage() {
+        let df = "FROM golang:1.22 AS build\nRUN go build -o /out/app .\nFROM debian:12-slim\nRUN apt-get update && apt-get install -y ca-certificates\nCOPY --from=build /out/app /usr/local/bin/app\nENTRYPOINT [\"app\"]\n";
+        let history = [
+            "/bin/sh -c #(nop) ADD file:deb in / ",
+            "RUN /bin/sh -c apt-get update && apt-get install -y ca-certificates # buildkit",
+            "COPY /out/app /usr/local/bin/app # buildkit",
+            "ENTRYPOINT [\"app\"]",
+        ];
+        let findings = [finding(
+            "apt-lists",
+            "cache",
+            1,
+            20_000_000,
+            &["/var/lib/apt/lists/x"],
+        )];
+        insta::assert_snapshot!(fix(df, &history, &findings));
+    }
 
     #[test]
     fn cache_flags_go_after_the_install_command_once() {
