@@ -28,6 +28,10 @@ Examples:
   ballast image.tar --format markdown    a summary for a pull-request comment
   ballast oci-dir/ --platform linux/arm64
                                          an OCI layout directory, one platform of several
+  ballast image.tar --dockerfile Dockerfile
+                                         name each step's Dockerfile line
+  ballast fix image.tar --dockerfile Dockerfile
+                                         the fixes as a patch (`patch -p1`; --write applies it)
 
 Inputs: docker-archive (legacy and Docker >= 25 OCI layout), kaniko, skopeo/buildah
 docker-archive: and oci-archive: tarballs, OCI layout directories, gzip-compressed

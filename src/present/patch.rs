@@ -155,6 +155,17 @@ pub fn plan(report: Inputs<'_>, path: &str, text: &str, dockerignore: Option<&st
             continue;
         };
         match f.rule.as_str() {
+            "pip-cache" if cx.df.instructions[i].is_exec_form() => {
+                // Nothing to add a flag to: pip reads the same setting
+                // from its environment.
+                let t = cx.current(i);
+                cx.set(i, format!("ENV PIP_NO_CACHE_DIR=1\n{t}"));
+                cx.comment(
+                    i,
+                    f,
+                    "ENV PIP_NO_CACHE_DIR=1 before the exec-form pip install",
+                );
+            }
             "pip-cache" => {
                 if cx.editable_run(i, f) {
                     let t = cx.current(i);
