@@ -16,6 +16,12 @@ use std::collections::HashMap;
 use super::parse::{Dockerfile, Instruction};
 use crate::steps::Step;
 
+/// Steps × instructions compared at most (a hostile history or Dockerfile
+/// must not cost unbounded time or memory).
+const MAX_CELLS: usize = 1_000_000;
+/// Texts longer than this are compared literally, without wildcards.
+const MAX_GLOB: usize = 4096;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mapping {
     /// For each history step, the instruction (index into
@@ -53,11 +59,19 @@ pub fn map_history(df: &Dockerfile, steps: &[Step]) -> Mapping {
     };
     let subjects: Vec<(String, String)> = steps.iter().map(|s| subject(&s.instruction)).collect();
     let n = subjects.len();
-    let m = patterns.len();
+    let m = if n.saturating_mul(patterns.len()) > MAX_CELLS {
+        // Too large to align in bounded memory: nothing is mapped.
+        0
+    } else {
+        patterns.len()
+    };
+    let hits: Vec<bool> = (0..n * m)
+        .map(|k| matches(&patterns[k % m], &subjects[k / m]))
+        .collect();
+    let hit = |i: usize, j: usize| hits[i * m + j];
     // Longest common subsequence over suffixes, so the forward walk below
     // can skip early steps (the base image's) in favour of later ones.
     let mut dp = vec![vec![0u32; m + 1]; n + 1];
-    let hit = |i: usize, j: usize| matches(&patterns[j], &subjects[i]);
     for i in (0..n).rev() {
         for j in (0..m).rev() {
             dp[i][j] = if hit(i, j) {
@@ -306,8 +320,37 @@ fn matches(p: &Pattern, (keyword, body): &(String, String)) -> bool {
     glob(&p.toks, &subject)
 }
 
-/// `Any` matches any run of characters (iterative, linear backtracking).
+/// `Any` matches any run of characters. A pattern with wildcards only at
+/// its ends (every `RUN`) is a substring test, linear; others are globbed
+/// only when short.
 fn glob(p: &[Tok], s: &[char]) -> bool {
+    let lead = p.first() == Some(&Tok::Any);
+    let trail = p.len() > 1 && p.last() == Some(&Tok::Any);
+    let inner = &p[usize::from(lead)..p.len() - usize::from(trail)];
+    if inner.iter().all(|t| *t != Tok::Any) {
+        let lit: String = inner
+            .iter()
+            .map(|t| match t {
+                Tok::Lit(c) => *c,
+                Tok::Any => '*',
+            })
+            .collect();
+        let text: String = s.iter().collect();
+        return match (lead, trail) {
+            (false, false) => text == lit,
+            (true, false) => text.ends_with(&lit),
+            (false, true) => text.starts_with(&lit),
+            (true, true) => text.contains(&lit),
+        };
+    }
+    if p.len() > MAX_GLOB || s.len() > MAX_GLOB {
+        return false;
+    }
+    glob_backtracking(p, s)
+}
+
+/// Iterative wildcard matching with one backtrack point.
+fn glob_backtracking(p: &[Tok], s: &[char]) -> bool {
     let (mut pi, mut si) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while si < s.len() {
@@ -436,5 +479,21 @@ mod tests {
         assert!(glob(&p, &['x', 'a', 'y', 'b']));
         assert!(!glob(&p, &['x', 'a', 'y', 'c']));
         assert!(glob(&[Tok::Any], &[]));
+        assert!(!glob(&[Tok::Lit('a')], &[]));
+        assert!(glob(&[Tok::Lit('a'), Tok::Any], &['a', 'b']));
+        assert!(!glob(&[Tok::Any, Tok::Lit('a')], &['a', 'b']));
+    }
+
+    #[test]
+    fn a_huge_dockerfile_is_not_aligned_and_does_not_hang() {
+        let text: String = std::iter::once("FROM x\n".to_string())
+            .chain((0..2000).map(|i| format!("RUN echo {i}\n")))
+            .collect();
+        let df = parse::parse(&text);
+        let created: Vec<String> = (0..600).map(|i| format!("/bin/sh -c echo {i}")).collect();
+        let refs: Vec<&str> = created.iter().map(String::as_str).collect();
+        let m = map_history(&df, &steps(&refs));
+        assert!(m.instruction_of_step.iter().all(Option::is_none));
+        assert!(!m.complete());
     }
 }
