@@ -444,3 +444,46 @@ fn fix_rebuild_saves_what_it_promised() {
     let _ = buildah(&["rm".as_ref(), "--all".as_ref()]).output();
     let _ = buildah(&["rmi".as_ref(), "--all".as_ref(), "--force".as_ref()]).output();
 }
+
+#[test]
+fn a_binary_dockerfile_is_a_clean_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("Dockerfile");
+    std::fs::write(&bad, b"FROM x\nRUN \xff\xfe\n").expect("write");
+    let bad = bad.to_str().expect("utf-8");
+    for args in [
+        vec![sample("clean.oci.tar").to_str().expect("utf-8").to_string()],
+        vec![
+            "fix".to_string(),
+            sample("clean.oci.tar").to_str().expect("utf-8").to_string(),
+        ],
+    ] {
+        let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+        all.extend(["--dockerfile", bad]);
+        let o = crate::util::ballast(&all);
+        crate::util::assert_clean_failure(&o, bad, "not UTF-8");
+    }
+}
+
+#[test]
+fn fix_with_a_dockerfile_of_another_image_warns_and_changes_only_what_maps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(sample("clean/Dockerfile"), dir.path().join("Dockerfile")).expect("copy");
+    let o = Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .arg("fix")
+        .arg(sample("ml-mistakes.docker.tar"))
+        .args(["--dockerfile", "Dockerfile"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("warning: Dockerfile does not match the image's history everywhere"),
+        "{out}"
+    );
+    // The findings' steps (apt, pip, chown …) are not in this Dockerfile:
+    // they are listed, and no line of it is rewritten.
+    assert!(out.contains("maps to no line of Dockerfile"), "{out}");
+    assert!(!out.contains("--- a/Dockerfile"), "{out}");
+}

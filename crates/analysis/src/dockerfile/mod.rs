@@ -1,6 +1,6 @@
 //! Dockerfiles and Containerfiles: the parsed instructions with their line
-//! ranges ([`parse`]), and which instruction made which step of an image's
-//! history ([`map`]).
+//! ranges ([`mod@parse`]), and which instruction made which step of an image's
+//! history ([`mod@map`]).
 //!
 //! Pure: the caller reads the file and hands in its text; nothing here
 //! touches the disk.
