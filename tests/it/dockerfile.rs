@@ -441,6 +441,32 @@ fn fix_rebuild_saves_what_it_promised() {
             .as_ref(),
     ]));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "1000\n1000\n");
+    // And its CMD does what the unpatched image's CMD does (the same exit
+    // status and output: the sample ships no python, so both fail alike).
+    let run_cmd = |image: &str| {
+        let ctr = String::from_utf8(
+            sh(&mut buildah(&[
+                "from".as_ref(),
+                "--quiet".as_ref(),
+                image.as_ref(),
+            ]))
+            .stdout,
+        )
+        .expect("utf-8");
+        let o = buildah(&[
+            "run".as_ref(),
+            "--isolation".as_ref(),
+            "chroot".as_ref(),
+            ctr.trim().as_ref(),
+            "--".as_ref(),
+            "python".as_ref(),
+            "/app/main.py".as_ref(),
+        ])
+        .output()
+        .expect("buildah run");
+        (o.status.code(), o.stdout)
+    };
+    assert_eq!(run_cmd("after"), run_cmd("before"));
     let _ = buildah(&["rm".as_ref(), "--all".as_ref()]).output();
     let _ = buildah(&["rmi".as_ref(), "--all".as_ref(), "--force".as_ref()]).output();
 }
