@@ -282,6 +282,76 @@ for pkg in "$@"; do
 done
 "#;
 
+/// A temp dir for a buildah build, or None (and a SKIPPED line saying
+/// `why`) when buildah or a static busybox is missing.
+fn buildah_workdir(why: &str) -> Option<tempfile::TempDir> {
+    let ok = Command::new("buildah")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok || !std::path::Path::new("/bin/busybox").exists() {
+        eprintln!("SKIPPED: {why}");
+        return None;
+    }
+    Some(tempfile::tempdir().expect("tempdir"))
+}
+
+/// buildah with its own vfs storage under `w`, touching no other images.
+fn buildah_in(w: &std::path::Path, args: &[&std::ffi::OsStr]) -> Command {
+    let mut c = Command::new("buildah");
+    c.arg("--root")
+        .arg(w.join("storage"))
+        .arg("--runroot")
+        .arg(w.join("runroot"))
+        .args(["--storage-driver", "vfs"])
+        .args(args);
+    c
+}
+
+/// Builds as `sample-images/lib.sh` does (one layer per instruction,
+/// nothing cached, timestamps at 0) and saves a docker-archive.
+fn bud_and_save(
+    w: &std::path::Path,
+    tag: &str,
+    extra: &[&std::ffi::OsStr],
+    dockerfile: &std::path::Path,
+    ctx: &std::path::Path,
+) -> std::path::PathBuf {
+    let mut args: Vec<&std::ffi::OsStr> = [
+        "bud",
+        "--layers",
+        "--no-cache",
+        "--isolation",
+        "chroot",
+        "--timestamp",
+        "0",
+    ]
+    .iter()
+    .map(AsRef::as_ref)
+    .collect();
+    args.extend_from_slice(extra);
+    args.extend([
+        "-t".as_ref(),
+        tag.as_ref(),
+        "-f".as_ref(),
+        dockerfile.as_os_str(),
+        ctx.as_os_str(),
+    ]);
+    sh(&mut buildah_in(w, &args));
+    let archive = w.join(format!("{tag}.tar"));
+    let dest = format!("docker-archive:{}:{tag}:latest", archive.display());
+    sh(&mut buildah_in(
+        w,
+        &[
+            "push".as_ref(),
+            "--quiet".as_ref(),
+            tag.as_ref(),
+            dest.as_ref(),
+        ],
+    ));
+    archive
+}
+
 fn sh(cmd: &mut Command) -> std::process::Output {
     let o = cmd.output().expect("spawn");
     assert!(
@@ -310,16 +380,10 @@ fn bytes_of(report: &serde_json::Value, rules: &[&str]) -> u64 {
 /// patched image still runs.
 #[test]
 fn fix_rebuild_saves_what_it_promised() {
-    let busybox = std::path::Path::new("/bin/busybox");
-    let ok = Command::new("buildah")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok || !busybox.exists() {
-        eprintln!("SKIPPED: the rebuild proof needs buildah and a static /bin/busybox");
+    let Some(work) = buildah_workdir("the rebuild proof needs buildah and a static /bin/busybox")
+    else {
         return;
-    }
-    let work = tempfile::tempdir().expect("tempdir");
+    };
     let w = work.path();
     sh(Command::new("python3")
         .arg(sample("ml-mistakes/gen_context.py"))
@@ -334,43 +398,16 @@ fn fix_rebuild_saves_what_it_promised() {
     let ctx = w.join("ml/ctx");
     std::fs::write(ctx.join("rootfs/usr/local/bin/pip"), PIP_AS_PIP_DOES).expect("pip");
     std::fs::copy(sample("ml-mistakes/Dockerfile"), ctx.join("Dockerfile")).expect("copy");
-    let buildah = |args: &[&std::ffi::OsStr]| {
-        let mut c = Command::new("buildah");
-        c.arg("--root")
-            .arg(w.join("storage"))
-            .arg("--runroot")
-            .arg(w.join("runroot"))
-            .args(["--storage-driver", "vfs"])
-            .args(args);
-        c
-    };
+    let buildah = |args: &[&std::ffi::OsStr]| buildah_in(w, args);
     let mount = format!("{}:/mnt:ro", w.join("ml/payload").display());
     let build = |tag: &str| {
-        let archive = w.join(format!("{tag}.tar"));
-        sh(&mut buildah(&[
-            "bud".as_ref(),
-            "--layers".as_ref(),
-            "--no-cache".as_ref(),
-            "--isolation".as_ref(),
-            "chroot".as_ref(),
-            "--timestamp".as_ref(),
-            "0".as_ref(),
-            "--volume".as_ref(),
-            mount.as_ref(),
-            "-t".as_ref(),
-            tag.as_ref(),
-            "-f".as_ref(),
-            ctx.join("Dockerfile").as_os_str(),
-            ctx.as_os_str(),
-        ]));
-        let dest = format!("docker-archive:{}:{tag}:latest", archive.display());
-        sh(&mut buildah(&[
-            "push".as_ref(),
-            "--quiet".as_ref(),
-            tag.as_ref(),
-            dest.as_ref(),
-        ]));
-        archive
+        bud_and_save(
+            w,
+            tag,
+            &["--volume".as_ref(), mount.as_ref()],
+            &ctx.join("Dockerfile"),
+            &ctx,
+        )
     };
     let before = build("before");
     let o = Command::new(env!("CARGO_BIN_EXE_ballast"))
@@ -512,4 +549,52 @@ fn fix_with_a_dockerfile_of_another_image_warns_and_changes_only_what_maps() {
     // they are listed, and no line of it is rewritten.
     assert!(out.contains("maps to no line of Dockerfile"), "{out}");
     assert!(!out.contains("--- a/Dockerfile"), "{out}");
+}
+
+/// A real buildah build of a two-stage Dockerfile: buildah records only the
+/// final stage, `ARG` and `ENV` unexpanded, `COPY --from` as
+/// `COPY file:<hash> in /dest`, build args as `|1 NAME=…`. Every step maps
+/// to its line (continued instructions to their whole range).
+#[test]
+fn buildah_multi_stage_history_maps_to_the_final_stage() {
+    let Some(work) = buildah_workdir("needs buildah and a static /bin/busybox") else {
+        return;
+    };
+    let busybox = std::path::Path::new("/bin/busybox");
+    let w = work.path();
+    let ctx = w.join("ctx");
+    std::fs::create_dir(&ctx).expect("ctx");
+    std::fs::copy(busybox, ctx.join("busybox")).expect("busybox");
+    let dockerfile = repo_root().join("tests/dockerfiles/multi-stage.Dockerfile");
+    let buildah = |args: &[&std::ffi::OsStr]| buildah_in(w, args);
+    let archive = bud_and_save(
+        w,
+        "ms",
+        &["--build-arg".as_ref(), "NAME=ballast".as_ref()],
+        &dockerfile,
+        &ctx,
+    );
+    let o = crate::util::ballast(&[
+        archive.to_str().expect("utf-8"),
+        "--json",
+        "-",
+        "--dockerfile",
+        dockerfile.to_str().expect("utf-8"),
+    ]);
+    let r: Report = serde_json::from_slice(&o.stdout).expect("report");
+    assert_eq!(
+        lines(&r),
+        vec![
+            Some((10, 10)),
+            Some((11, 12)),
+            Some((13, 13)),
+            Some((14, 14)),
+            Some((15, 16)),
+            Some((17, 17)),
+            Some((18, 18)),
+        ],
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let _ = buildah(&["rmi".as_ref(), "--all".as_ref(), "--force".as_ref()]).output();
 }
