@@ -34,6 +34,10 @@ Examples:
   ballast image.tar --html report.html   one offline HTML page: treemap, steps, findings
   ballast oci-dir/ --platform linux/arm64
                                          an OCI layout directory, one platform of several
+  ballast image.tar --dockerfile Dockerfile
+                                         name each step's Dockerfile line
+  ballast fix image.tar --dockerfile Dockerfile
+                                         the fixes as a patch (`patch -p1`; --write applies it)
   ballast diff old.tar new.tar           what a change added and costs to pull (see
                                          `ballast diff --help`)
 
@@ -217,6 +221,11 @@ pub struct Cli {
     /// loopback registries always are.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub insecure_registry: Vec<String>,
+
+    /// Map each step to its line in this Dockerfile (default: ./Dockerfile
+    /// or ./Containerfile when it matches the image's history).
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -510,6 +519,8 @@ impl Cli {
                     min_bytes,
                     only_own: self.only_own,
                 },
+                dockerfile: crate::dockerfile_source::read(self.dockerfile.as_deref())?
+                    .map(Arc::new),
             },
             format: self.format.unwrap_or(Format::Text),
             markdown: outputs.markdown,

@@ -45,6 +45,8 @@ pub struct Options {
     pub base: Option<Input>,
     /// `--ignore`, `--min-bytes`, `--only-own`.
     pub focus: analyze::refine::Focus,
+    /// A Dockerfile to map the steps to (`--dockerfile`, or found).
+    pub dockerfile: Option<std::sync::Arc<analyze::dockerfile::Source>>,
 }
 
 /// Reads the base image's config only: its `diff_ids` and history length
@@ -111,6 +113,7 @@ pub fn run_pipeline_reusing(
             focus: &opts.focus,
             given_base: given_base.as_ref(),
             layer_files: opts.layer_files,
+            dockerfile: opts.dockerfile.as_deref(),
         },
     );
     Ok(Analysis {

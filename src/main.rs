@@ -5,6 +5,8 @@
 mod cli;
 mod diff_cli;
 mod dive_ci;
+mod dockerfile_source;
+mod fix_cli;
 mod outputs;
 mod progress;
 
@@ -28,6 +30,9 @@ fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == "diff") {
         return diff_cli::main(args[1..].to_vec());
+    }
+    if args.get(1).is_some_and(|a| a == "fix") {
+        return fix_cli::main();
     }
     let cli = Cli::try_parse().unwrap_or_else(|e| {
         if e.kind() == clap::error::ErrorKind::MissingRequiredArgument

@@ -59,11 +59,12 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     for s in steps.iter().take(ROWS) {
         writeln!(
             out,
-            "| {} | {} | {} | `{}` |",
+            "| {} | {} | {} | `{}`{} |",
             s.index,
             human(s.size_bytes),
             if s.inherited { "inherited" } else { "yours" },
-            cell(&ellipsize_middle(&s.instruction, 80))
+            cell(&ellipsize_middle(&s.instruction, 80)),
+            super::text::dockerfile_at(s).map_or(String::new(), |at| format!(" ({})", cell(&at)))
         )?;
     }
     if steps.len() > ROWS {

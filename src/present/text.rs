@@ -69,7 +69,10 @@ pub fn write_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         if r.filters.only_own && s.inherited {
             continue;
         }
-        let instr = ellipsize_middle(&one_line(&s.instruction), INSTRUCTION_WIDTH);
+        let mut instr = ellipsize_middle(&one_line(&s.instruction), INSTRUCTION_WIDTH);
+        if let Some(at) = dockerfile_at(s) {
+            instr = format!("{instr}  ({at})");
+        }
         let whose = if s.inherited { "inherited" } else { "yours" };
         match s.layer_index {
             Some(l) => {
@@ -352,9 +355,13 @@ fn write_findings(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         };
         writeln!(
             out,
-            "  step {:>3}  {}  ({size})",
+            "  step {:>3}  {}  ({size}{})",
             sg.step_index,
-            ellipsize_middle(&one_line(&sg.instruction), INSTRUCTION_WIDTH)
+            ellipsize_middle(&one_line(&sg.instruction), INSTRUCTION_WIDTH),
+            r.steps
+                .get(sg.step_index)
+                .and_then(dockerfile_at)
+                .map_or(String::new(), |at| format!(", {at}"))
         )?;
         for fix in &sg.fixes {
             writeln!(out, "            - {}", one_line(fix))?;
@@ -394,6 +401,18 @@ pub fn write_dive(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `Dockerfile:12` (or `Dockerfile:12-14` for a continued instruction):
+/// where the step comes from, when a Dockerfile was mapped.
+pub fn dockerfile_at(s: &crate::analyze::report::StepInfo) -> Option<String> {
+    s.dockerfile.as_ref().map(|d| {
+        if d.end_line > d.line {
+            format!("{}:{}-{}", d.path, d.line, d.end_line)
+        } else {
+            format!("{}:{}", d.path, d.line)
+        }
+    })
 }
 
 #[cfg(test)]

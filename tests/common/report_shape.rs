@@ -35,7 +35,7 @@ pub struct Report {
     pub schema_version: u32,
     image: Image,
     pub layers: Vec<Layer>,
-    steps: Vec<Step>,
+    pub steps: Vec<Step>,
     largest_directories: Vec<Dir>,
     dive: Dive,
     findings: Vec<Finding>,
@@ -119,13 +119,23 @@ pub struct FileChange {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    index: usize,
+    pub index: usize,
     created_by: String,
     instruction: String,
     empty_layer: bool,
     layer_index: Option<usize>,
     size_bytes: u64,
     inherited: bool,
+    #[serde(default)]
+    pub dockerfile: Option<DockerfileLine>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerfileLine {
+    pub path: String,
+    pub line: usize,
+    pub end_line: usize,
 }
 
 #[derive(Deserialize)]

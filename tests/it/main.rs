@@ -10,6 +10,7 @@
 //!   `--baseline`, schema, snapshots, budgets, shared layers read once.
 //! - `formats`: one image saved in every format gives one answer.
 //! - `errors`: broken input gives exit 2 and one clear line.
+//! - `dockerfile`: steps mapped to Dockerfile lines (`--dockerfile`).
 //! - `findings`: planted mistakes are found, attributed and sized; clean
 //!   images stay quiet; user rules add categories.
 //! - `hostile`: the hostile corpus (`tests/hostile/`): clean errors, no
@@ -32,6 +33,7 @@ mod ci;
 mod contract;
 mod diff;
 mod dive_fixtures;
+mod dockerfile;
 mod errors;
 mod findings;
 mod formats;

@@ -11,6 +11,7 @@ pub mod categories;
 pub mod diff;
 pub mod diff_report;
 pub mod dive;
+pub mod dockerfile;
 pub mod findings;
 pub mod ml;
 pub mod packages;
@@ -128,6 +129,8 @@ pub struct Settings<'a> {
     /// by default, since a 300k-file image would otherwise produce a report
     /// of a hundred MB.
     pub layer_files: bool,
+    /// A Dockerfile to map the steps to.
+    pub dockerfile: Option<&'a dockerfile::Source>,
 }
 
 /// The finished analysis of one image.
@@ -238,8 +241,13 @@ pub fn analyze(
             layer_index: s.layer_index,
             size_bytes: s.layer_index.map_or(0, |l| layer_infos[l].size_bytes),
             inherited: s.index < base_steps,
+            dockerfile: None,
         })
         .collect();
+    let mut steps = steps;
+    if let Some(source) = settings.dockerfile {
+        warnings.extend(dockerfile::annotate(source, &map.steps, &mut steps));
+    }
     let sizes = index.final_sizes();
     let (file_count, largest) = final_tree_summary(tree, layers, sizes);
     let cx = findings::Context {

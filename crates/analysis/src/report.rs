@@ -198,6 +198,19 @@ pub struct StepInfo {
     pub size_bytes: u64,
     /// A step of the base image, not of this build.
     pub inherited: bool,
+    /// The Dockerfile instruction that made the step: only with a
+    /// Dockerfile (`--dockerfile`, or one found that matches), and never
+    /// for the base image's steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dockerfile: Option<DockerfileLine>,
+}
+
+/// Where in the Dockerfile a step comes from (1-based lines).
+#[derive(Clone, Debug, Serialize)]
+pub struct DockerfileLine {
+    pub path: String,
+    pub line: usize,
+    pub end_line: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -578,14 +578,24 @@ fn resolve_oci(files: &dyn MetaFiles, sel: &Selection) -> Result<Resolved, Probl
     }
     if let Some(want) = &sel.platform {
         // A descriptor without a platform: the image's config says.
+        // A manifest or config that cannot be read is an error here, not
+        // a candidate quietly without a platform (a registry answering 429
+        // must say so, not "no image matches").
         for c in &mut candidates {
-            if c.platform.is_none()
-                && let Some(m) = manifests.get(&blob_name(&c.manifest))
-                && let Ok((config, _)) =
-                    read_config(files, &blob_name(m.config()), "image manifest")
-            {
-                c.platform = Some(platform_of(&config));
+            if c.platform.is_some() {
+                continue;
             }
+            let name = blob_name(&c.manifest);
+            let config_name = match manifests.get(&name) {
+                Some(m) => blob_name(m.config()),
+                None if files.exists(&name) => {
+                    let m: ImageManifest = parse_json(&files.read(&name)?, "manifest")?;
+                    blob_name(m.config())
+                }
+                None => continue,
+            };
+            let (config, _) = read_config(files, &config_name, "image manifest")?;
+            c.platform = Some(platform_of(&config));
         }
         let all: Vec<String> = candidates.iter().map(label).collect();
         candidates.retain(|c| {
