@@ -512,11 +512,11 @@ fn path_rules_for_models_and_docs_match_what_they_should() {
 }
 
 /// A sample `sample-images/debian-pip/build.sh` builds into
-/// `$BALLAST_SAMPLES` (default /var/tmp/ballast-samples); the tests never
+/// `$BALLAST_SAMPLES_DIR` (default /var/tmp/ballast-samples); the tests never
 /// build it. None, and a message, when it is not there (a failure instead
 /// with BALLAST_REQUIRE_SAMPLES=1).
 fn debian_pip(name: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("BALLAST_SAMPLES")
+    let dir = std::env::var_os("BALLAST_SAMPLES_DIR")
         .map_or_else(|| PathBuf::from("/var/tmp/ballast-samples"), PathBuf::from)
         .join("debian-pip");
     let p = dir.join(name);

@@ -2,7 +2,7 @@
 # Build the "debian-pip" sample (about 500 MB, never committed): a Debian
 # bookworm base image from debootstrap, then an image FROM it with one
 # planted mistake per step (Dockerfile). Writes into
-# ${BALLAST_SAMPLES:-/var/tmp/ballast-samples}/debian-pip/:
+# ${BALLAST_SAMPLES_DIR:-/var/tmp/ballast-samples}/debian-pip/:
 #
 #   debian-base.docker.tar   the base alone (for `ballast … --base`)
 #   debian-pip.docker.tar    the image (base found from the history)
@@ -22,7 +22,7 @@ SCRIPT=debian-pip/build.sh
 . "$HERE/../lib.sh"
 SUITE=bookworm
 BASE=localhost/ballast-debian-base:bookworm
-DEST="${BALLAST_SAMPLES:-/var/tmp/ballast-samples}/debian-pip"
+DEST="${BALLAST_SAMPLES_DIR:-/var/tmp/ballast-samples}/debian-pip"
 
 stamp() {
     cat "$HERE/build.sh" "$HERE/../lib.sh" "$HERE/Dockerfile" "$HERE/base.Dockerfile" | sha256sum | cut -c1-64
