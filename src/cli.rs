@@ -266,7 +266,7 @@ pub enum JsonTarget {
 
 impl JsonTarget {
     /// `-` is stdout; anything else a file.
-    fn parse(p: &str) -> JsonTarget {
+    pub(crate) fn parse(p: &str) -> JsonTarget {
         if p == "-" {
             JsonTarget::Stdout
         } else {

@@ -16,6 +16,7 @@ use ballast::analyze::diff_report::{DiffReport, SideKind};
 use ballast::archive::{Input, LoadProgress};
 use ballast::budget_flags::{parse_ratio, parse_size};
 use ballast::present;
+use ballast::present::html::data::{self as html_data, PageData};
 
 use crate::cli::{Cli, Format, JsonTarget, flag};
 use crate::{EXIT_OVER_BUDGET, EXIT_UNANALYZABLE, progress};
@@ -69,6 +70,11 @@ pub struct DiffCli {
     #[arg(long, value_name = "PATH")]
     pub markdown: Option<PathBuf>,
 
+    /// Write one offline HTML page whose treemap shows what grew, appeared
+    /// and vanished, to PATH (or stdout with `-`); needs OLD's image.
+    #[arg(long, value_name = "PATH|-")]
+    pub html: Option<String>,
+
     /// Pick one image from archives holding several (both sides).
     #[arg(long = "image", value_name = "NAME[:TAG]")]
     pub select_image: Option<String>,
@@ -120,6 +126,7 @@ struct DiffSettings {
     json: Option<JsonTarget>,
     format: Format,
     markdown: Option<PathBuf>,
+    html: Option<JsonTarget>,
     progress: bool,
 }
 
@@ -197,9 +204,17 @@ impl DiffCli {
                 JsonTarget::File(PathBuf::from(p))
             }
         });
+        let html = self.html.as_deref().map(JsonTarget::parse);
+        if html.is_some() && matches!(old, Old::Baseline(_)) {
+            return Err("--html draws both images' trees: give OLD's image, not --baseline".into());
+        }
+        if html == Some(JsonTarget::Stdout) && json == Some(JsonTarget::Stdout) {
+            return Err("--json - and --html - both write to stdout; give one a file path".into());
+        }
         Ok(DiffSettings {
             old,
             new,
+            html,
             options: single.options,
             budgets,
             json,
@@ -223,11 +238,11 @@ pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
             "-: stdin is a terminal; pipe an archive in (`docker save IMAGE | ballast diff old.tar -`)",
         );
     }
-    let report = match run(&s) {
+    let (report, page) = match run(&s) {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
-    match present_all(&s, &report) {
+    match present_all(&s, &report, page.as_ref()) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(e) => return fail(&e.to_string()),
@@ -244,7 +259,8 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(EXIT_UNANALYZABLE)
 }
 
-fn run(s: &DiffSettings) -> Result<DiffReport, String> {
+/// The comparison, and the growth page when `--html` asks for it.
+fn run(s: &DiffSettings) -> Result<(DiffReport, Option<PageData>), String> {
     let mut options = s.options.clone();
     let load_progress = Arc::new(LoadProgress::default());
     options.load.progress = Some(Arc::clone(&load_progress));
@@ -273,7 +289,11 @@ fn run(s: &DiffSettings) -> Result<DiffReport, String> {
                 kind: SideKind::Image,
                 files: Some(&old_files),
             };
-            diff::compare(&old_in, &new_in, &s.budgets)
+            let page = s
+                .html
+                .as_ref()
+                .map(|_| html_data::diff_page(html_side(&old_a), html_side(&new_a)));
+            (diff::compare(&old_in, &new_in, &s.budgets), page)
         }
         (Old::Baseline(path), None) => {
             let text =
@@ -285,15 +305,32 @@ fn run(s: &DiffSettings) -> Result<DiffReport, String> {
                 kind: SideKind::Report,
                 files: None,
             };
-            diff::compare(&old_in, &new_in, &s.budgets)
+            (diff::compare(&old_in, &new_in, &s.budgets), None)
         }
         (Old::Image(old), None) => return Err(format!("{}: was not analysed", old.display())),
     })
 }
 
-fn present_all(s: &DiffSettings, d: &DiffReport) -> io::Result<()> {
+/// One image as the HTML growth page reads it.
+fn html_side(a: &ballast::Analysis) -> html_data::Side<'_> {
+    html_data::Side {
+        report: &a.report,
+        tree: &a.image.tree,
+        layers: &a.image.layers,
+        packages: &a.packages,
+    }
+}
+
+fn present_all(s: &DiffSettings, d: &DiffReport, page: Option<&PageData>) -> io::Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    match (&s.html, page) {
+        (Some(JsonTarget::File(path)), Some(p)) => {
+            crate::with_file(path, |w| present::html::write(p, w))?;
+        }
+        (Some(JsonTarget::Stdout), Some(p)) => present::html::write(p, &mut out)?,
+        _ => {}
+    }
     match &s.json {
         Some(JsonTarget::File(path)) => {
             crate::with_file(path, |w| present::diff_json::write(d, w))?;
@@ -304,7 +341,7 @@ fn present_all(s: &DiffSettings, d: &DiffReport) -> io::Result<()> {
     if let Some(path) = &s.markdown {
         crate::with_file(path, |w| present::diff_markdown::write(d, w))?;
     }
-    if s.json != Some(JsonTarget::Stdout) {
+    if s.json != Some(JsonTarget::Stdout) && s.html != Some(JsonTarget::Stdout) {
         match s.format {
             Format::Markdown => present::diff_markdown::write(d, &mut out)?,
             Format::Text => present::diff_text::write(d, &mut out)?,

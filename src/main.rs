@@ -199,8 +199,8 @@ fn present_all(s: &Settings, a: &Analysis) -> io::Result<()> {
     let stdout = io::stdout();
     let stdout_terminal = stdout.is_terminal();
     let mut out = BufWriter::new(stdout.lock());
-    // Where each step's Dockerfile line is; none known yet.
-    let locations = present::location::Locations::none();
+    // Where each step's Dockerfile line is, when the report knows.
+    let locations = present::location::Locations::of_report(r);
     outputs::emit(s.json.as_ref(), &mut out, |w| present::json::write(r, w))?;
     outputs::emit(s.markdown.as_ref(), &mut out, |w| {
         present::markdown::write(r, w)

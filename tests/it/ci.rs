@@ -921,3 +921,62 @@ fn a_known_dockerfile_line_is_where_results_point() {
         "{notes:#?}"
     );
 }
+
+/// `--dockerfile` fills the location every CI printer points at: SARIF
+/// results and Code Quality issues name the Dockerfile line the report
+/// mapped the finding's step to.
+#[test]
+fn sarif_and_code_quality_point_at_the_mapped_dockerfile_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sarif_path = dir.path().join("out.sarif");
+    let cq_path = dir.path().join("cq.json");
+    let json_path = dir.path().join("report.json");
+    // As a CI job names it: relative to the repository root, which is
+    // where code scanning and GitLab look for it.
+    let dockerfile = "sample-images/ml-mistakes/Dockerfile";
+    let out = Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .current_dir(repo_root())
+        .args([
+            "sample-images/ml-mistakes.docker.tar",
+            "--dockerfile",
+            dockerfile,
+        ])
+        .args(["--json", s(&json_path), "--sarif", s(&sarif_path)])
+        .args(["--codequality", s(&cq_path)])
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("run ballast");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |p: &Path| -> Value {
+        serde_json::from_slice(&std::fs::read(p).expect("read")).expect("json")
+    };
+    let (report, sarif, cq) = (read(&json_path), read(&sarif_path), read(&cq_path));
+    let line_of_step = |i: u64| report["steps"][i as usize]["dockerfile"]["line"].clone();
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let mut pointed = 0;
+    for res in results {
+        let Some(step) = res["properties"]["step_index"].as_u64() else {
+            continue;
+        };
+        if line_of_step(step).is_null() {
+            continue;
+        }
+        let phys = &res["locations"][0]["physicalLocation"];
+        assert_eq!(phys["artifactLocation"]["uri"], dockerfile, "{res}");
+        assert_eq!(phys["region"]["startLine"], line_of_step(step), "{res}");
+        pointed += 1;
+    }
+    assert!(pointed > 0, "no SARIF result points at the Dockerfile");
+    assert!(
+        cq.as_array()
+            .expect("issues")
+            .iter()
+            .any(|i| i["location"]["path"] == dockerfile),
+        "no Code Quality issue points at the Dockerfile"
+    );
+}

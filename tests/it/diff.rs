@@ -651,3 +651,38 @@ fn stdin_can_be_either_side() {
         }
     }
 }
+
+/// `ballast diff … --html` writes the growth page (the browser checks of
+/// that page are in `html.rs`); with only a saved report there is no OLD
+/// tree to draw, which is said in one line.
+#[test]
+fn diff_html_writes_the_growth_page_and_needs_the_old_image() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("diff.html");
+    let o = run(&[
+        "diff",
+        &rel("old"),
+        &rel("file-grown"),
+        "--html",
+        page.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&page).expect("page written");
+    assert!(html.contains("\"mode\":\"diff\""), "not a diff page");
+    assert!(
+        html.contains("blob.bin"),
+        "the grown file is not on the page"
+    );
+    let baseline = dir.path().join("old.json");
+    let o = run(&[&rel("old"), "--json", baseline.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&[
+        "diff",
+        "--baseline",
+        baseline.to_str().expect("utf-8"),
+        &rel("file-grown"),
+        "--html",
+        page.to_str().expect("utf-8"),
+    ]);
+    assert_clean_failure(&o, "--html", "--baseline");
+}
