@@ -155,7 +155,9 @@ type Seen = (u8, Vec<u8>, u64, Vec<u8>);
 fn oracle() -> Option<&'static PathBuf> {
     static BIN: OnceLock<Option<PathBuf>> = OnceLock::new();
     BIN.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("ballast-gotar-{}", std::process::id()));
+        // Cargo's scratch directory for integration tests: the Go build cache
+        // is reused across runs and nothing is left in /tmp.
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gotar");
         std::fs::create_dir_all(&dir).ok()?;
         let bin = dir.join("gotar");
         let src = repo_root().join("tests/oracle/gotar/main.go");
