@@ -274,7 +274,7 @@ fn run(s: &DiffSettings) -> Result<(DiffReport, Option<PageData>), String> {
     display.finish();
     let (old_a, new_a) = result.map_err(|e| e.one_line())?;
     let new_side = diff::side_of(&new_a.report)?;
-    let new_files = FileSizes::from_tree(&new_a.image.layers, &new_a.image.tree);
+    let new_files = FileSizes::of_image(&new_a.image);
     let new_in = diff::Input {
         side: &new_side,
         kind: SideKind::Image,
@@ -283,7 +283,7 @@ fn run(s: &DiffSettings) -> Result<(DiffReport, Option<PageData>), String> {
     Ok(match (&s.old, old_a) {
         (_, Some(old_a)) => {
             let old_side = diff::side_of(&old_a.report)?;
-            let old_files = FileSizes::from_tree(&old_a.image.layers, &old_a.image.tree);
+            let old_files = FileSizes::of_image(&old_a.image);
             let old_in = diff::Input {
                 side: &old_side,
                 kind: SideKind::Image,
@@ -315,8 +315,7 @@ fn run(s: &DiffSettings) -> Result<(DiffReport, Option<PageData>), String> {
 fn html_side(a: &ballast::Analysis) -> html_data::Side<'_> {
     html_data::Side {
         report: &a.report,
-        tree: &a.image.tree,
-        layers: &a.image.layers,
+        image: &a.image,
         packages: &a.packages,
     }
 }

@@ -213,11 +213,11 @@ fn present_all(s: &Settings, a: &Analysis) -> io::Result<()> {
     })?;
     outputs::emit(s.junit.as_ref(), &mut out, |w| present::junit::write(r, w))?;
     outputs::emit(s.html.as_ref(), &mut out, |w| {
-        let page = present::html::data::image_page(r, &a.image.tree, &a.image.layers, &a.packages);
+        let page = present::html::data::image_page(r, &a.image, &a.packages);
         present::html::write(&page, w)
     })?;
     outputs::emit(s.ncdu.as_ref(), &mut out, |w| {
-        present::ncdu::write(&a.image.tree, &a.image.layers, w)
+        present::ncdu::write(&a.image, w)
     })?;
     outputs::github_actions(r, &locations)?;
     let stdout_taken = outputs::other_on_stdout(&[

@@ -13,10 +13,12 @@
 
 use std::io::{self, Write};
 
-use crate::index::layer::{EntryKind, LayerIndex};
-use crate::index::tree::{MergedTree, ROOT};
+use crate::ImageIndex;
+use crate::index::layer::EntryKind;
+use crate::index::tree::ROOT;
 
-pub fn write(tree: &MergedTree, layers: &[LayerIndex], out: &mut dyn Write) -> io::Result<()> {
+pub fn write(image: &ImageIndex, out: &mut dyn Write) -> io::Result<()> {
+    let (tree, layers) = (&image.tree, image.layers.as_slice());
     write!(
         out,
         "[1,2,{{\"progname\":\"ballast\",\"progver\":\"{}\"}},\n[{{\"name\":\"/\"}}",

@@ -22,8 +22,8 @@ use super::diff_report::{
 };
 use super::report::{PathBytes, Report};
 use crate::units::human;
-use ballast_image::index::layer::{EntryKind, LayerIndex};
-use ballast_image::index::tree::MergedTree;
+use ballast_image::ImageIndex;
+use ballast_image::index::layer::EntryKind;
 
 /// Files listed in the JSON's `paths.files`; all are in `all_paths`.
 const TOP_FILES: usize = 30;
@@ -40,13 +40,10 @@ const LCS_CELLS: usize = 4_000_000;
 pub struct FileSizes(HashMap<Vec<u8>, (u64, u128)>);
 
 impl FileSizes {
-    /// Every non-directory present after the top layer.
-    pub fn from_tree(layers: &[LayerIndex], tree: &MergedTree) -> FileSizes {
+    /// Every non-directory of the final image.
+    pub fn of_image(image: &ImageIndex) -> FileSizes {
         let mut m = HashMap::new();
-        let Some(top) = layers.len().checked_sub(1) else {
-            return FileSizes(m);
-        };
-        tree.walk_present(layers, top, |path, _, st| {
+        image.walk_final(|path, _, st| {
             if let Some(e) = st.entry
                 && e.kind != EntryKind::Dir
             {

@@ -282,7 +282,7 @@ pub fn analyze(
     };
     let mut layer_infos = layer_infos;
     if settings.layer_files {
-        add_layer_files(&mut layer_infos, layers, tree);
+        add_layer_files(&mut layer_infos, index);
     }
     let image = ImageInfo {
         source: meta.source.clone(),
@@ -516,7 +516,8 @@ fn step_fixes(fs: &[&findings::Finding]) -> Vec<String> {
 }
 
 /// Adds each layer's changed paths (`--json-files`).
-fn add_layer_files(infos: &mut [LayerInfo], layers: &[LayerIndex], tree: &MergedTree) {
+fn add_layer_files(infos: &mut [LayerInfo], index: &ImageIndex) {
+    let (layers, tree) = (&index.layers, &index.tree);
     for (i, info) in infos.iter_mut().enumerate() {
         let mut files: Vec<report::FileChange> = tree
             .layer_versions(i)

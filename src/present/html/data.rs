@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::ImageIndex;
 use crate::analyze::findings::Item;
 use crate::analyze::packages::Attribution;
 use crate::analyze::report::Report;
@@ -521,8 +522,7 @@ fn finding_index(report: &Report) -> FindingIndex {
 #[derive(Clone, Copy)]
 pub struct Side<'a> {
     pub report: &'a Report,
-    pub tree: &'a MergedTree,
-    pub layers: &'a [LayerIndex],
+    pub image: &'a ImageIndex,
     pub packages: &'a Attribution,
 }
 
@@ -533,8 +533,8 @@ impl<'a> Side<'a> {
 
     fn nodes(&self, category_of: &HashMap<NodeId, usize>) -> Vec<Raw<'a>> {
         final_nodes(
-            self.tree,
-            self.layers,
+            &self.image.tree,
+            &self.image.layers,
             &self.step_of_layer(),
             &self.packages.owner,
             category_of,
@@ -543,27 +543,20 @@ impl<'a> Side<'a> {
 }
 
 /// The page of one image.
-pub fn image_page(
-    report: &Report,
-    tree: &MergedTree,
-    layers: &[LayerIndex],
-    packages: &Attribution,
-) -> PageData {
-    image_page_with_budget(report, tree, layers, packages, NODE_BUDGET)
+pub fn image_page(report: &Report, image: &ImageIndex, packages: &Attribution) -> PageData {
+    image_page_with_budget(report, image, packages, NODE_BUDGET)
 }
 
 /// [`image_page`] with another node budget (tests fold small trees).
 pub fn image_page_with_budget(
     report: &Report,
-    tree: &MergedTree,
-    layers: &[LayerIndex],
+    image: &ImageIndex,
     packages: &Attribution,
     budget: usize,
 ) -> PageData {
     let side = Side {
         report,
-        tree,
-        layers,
+        image,
         packages,
     };
     let fi = finding_index(report);
