@@ -1660,24 +1660,50 @@ fn keys_and_colours_from_ballast_toml() {
 
 #[test]
 fn inherited_steps_are_dimmed_and_fold_only_when_the_base_is_known() {
-    // Without a base: `i` says so and changes nothing.
+    // Without a base (ml-mistakes' history names none): `i` says so and
+    // changes nothing.
     let mut s = Session::sample(80, 24);
+    assert!(s.app().model().inherited.is_none());
     let rows = s.app().step_rows().len();
     s.keys(&[ch('i')]);
     assert_eq!(s.app().step_rows().len(), rows);
     assert!(s.footer_line().contains("base image is not known"));
-    // With one (as the report will say once it knows the base).
-    let mut model = load(&sample());
-    let mut inherited = vec![false; model.step_count()];
-    inherited[..3].fill(true);
-    model.inherited = Some(inherited);
-    let mut s = Session::of(model, 80, 24);
+    // The "based" sample: its history shows it was built FROM
+    // ballast-based-base:1, whose 4 steps come first.
+    let model = load(&root().join("sample-images/based.docker.tar"));
+    let base = model.report().image.base.as_ref().expect("base detected");
+    assert_eq!(base.step_count, 4);
+    let want: Vec<bool> = (0..model.step_count()).map(|i| i < 4).collect();
+    assert_eq!(model.inherited.as_deref(), Some(&want[..]));
+    let mut s = Session::of(model, 100, 30);
+    let rows = s.app().step_rows().len();
+    go_to_step(&mut s, 0);
+    // The base's busybox step is dimmed; this build's own chmod step is not.
+    assert!(text_is_dim(&s, "--install"), "{}", s.screen_text());
+    assert!(!text_is_dim(&s, "chmod 600"), "{}", s.screen_text());
     s.keys(&[ch('i')]);
-    assert_eq!(s.app().step_rows().len(), rows - 3);
-    assert!(s.app().step_rows().iter().all(|&r| r >= 3));
-    assert!(s.screen_text().contains("3 from the base folded"));
+    assert_eq!(s.app().step_rows().len(), rows - 4);
+    assert!(s.app().step_rows().iter().all(|&r| r >= 4));
+    let screen = s.screen_text();
+    assert!(screen.contains("4 from the base folded"), "{screen}");
+    assert!(!screen.contains("--install"), "{screen}");
+    assert!(screen.contains("chmod 600"), "{screen}");
     s.keys(&[ch('i')]);
     assert_eq!(s.app().step_rows().len(), rows);
+}
+
+/// Whether the first cell of `needle` on screen is drawn dimmed.
+fn text_is_dim(s: &Session, needle: &str) -> bool {
+    let buf = s.term.backend().buffer();
+    let (y, line) = buffer_text(buf)
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(needle))
+        .map(|(y, l)| (y, l.to_string()))
+        .unwrap_or_else(|| panic!("{needle} not on screen"));
+    let x = line[..line.find(needle).expect("found")].chars().count();
+    let cell = &buf[(x as u16, y as u16)];
+    cell.modifier.contains(ratatui::style::Modifier::DIM)
 }
 
 #[test]

@@ -42,8 +42,8 @@ pub struct Model {
     /// Per package of the report's list: its entry in the file-by-file
     /// attribution, looked up by [`PackageKey`] (never by position).
     package_attribution: Vec<Option<usize>>,
-    /// Per step: inherited from the base image. `None` until the report
-    /// knows the base; the steps pane then dims and folds those steps.
+    /// Per step: inherited from the base image. `None` when the report does
+    /// not know the base; else the steps pane dims and folds those steps.
     pub inherited: Option<Vec<bool>>,
 }
 
@@ -176,7 +176,11 @@ impl Model {
             package_orders,
             package_twins,
             package_attribution,
-            inherited: None,
+            inherited: report
+                .image
+                .base
+                .is_some()
+                .then(|| report.steps.iter().map(|s| s.inherited).collect()),
             analysis,
         }
     }
