@@ -961,6 +961,7 @@ fn loading_screen_shows_progress_then_opens_the_ui() {
         progress: Arc::clone(&progress),
         started: Instant::now(),
         result: rx,
+        dockerfile: None,
     });
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
     let none = Scripted(VecDeque::new());
@@ -993,6 +994,7 @@ fn q_quits_while_loading_and_a_load_failure_is_returned() {
         progress: Arc::new(LoadProgress::default()),
         started: Instant::now(),
         result: rx,
+        dockerfile: None,
     });
     let mut term = Terminal::new(TestBackend::new(40, 10)).expect("terminal");
     let q = Scripted(VecDeque::from(vec![
@@ -1012,6 +1014,7 @@ fn q_quits_while_loading_and_a_load_failure_is_returned() {
         progress: Arc::new(LoadProgress::default()),
         started: Instant::now(),
         result: rx,
+        dockerfile: None,
     });
     let out = run_loop(
         &mut term,
@@ -1814,4 +1817,70 @@ fn a_bad_tui_section_in_ballast_toml_is_a_one_line_error() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The ml-mistakes sample with its Dockerfile given, as `--dockerfile`
+/// does.
+fn load_with_dockerfile() -> Model {
+    let path = root().join("sample-images/ml-mistakes/Dockerfile");
+    let text = std::fs::read_to_string(&path).expect("Dockerfile");
+    let options = ballast::Options {
+        dockerfile: Some(Arc::new(ballast::analyze::dockerfile::Source {
+            path: "Dockerfile".into(),
+            text,
+            explicit: true,
+        })),
+        ..ballast::Options::default()
+    };
+    load_with(&sample(), &options)
+}
+
+/// Puts the waste pane's selection on finding `fi`; its row.
+fn select_finding(s: &mut Session, fi: usize) {
+    while s.app().focus() != Pane::Waste {
+        s.keys(&[Key(KeyCode::Tab)]);
+    }
+    let row = s
+        .app()
+        .waste_rows()
+        .iter()
+        .position(|r| matches!(r, WasteRow::Finding(i) if *i == fi))
+        .expect("the finding has a row");
+    s.keys(&[Key(KeyCode::Home)]);
+    for _ in 0..row {
+        s.keys(&[Key(KeyCode::Down)]);
+    }
+    assert_eq!(s.app().waste_nav().selected(), row);
+}
+
+#[test]
+fn with_a_dockerfile_the_details_of_a_finding_show_the_hunk_fix_would_write() {
+    let model = load_with_dockerfile();
+    let findings = &model.report().findings;
+    let fi = findings
+        .iter()
+        .position(|f| f.category == "cache" && f.rule.contains("pip"))
+        .expect("a pip cache finding");
+    let mut s = Session::of(model, 160, 48);
+    select_finding(&mut s, fi);
+    let screen = s.screen_text();
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("│@@ -") && l.contains("@@ ballast fix")),
+        "no hunk header in the details pane:\n{screen}"
+    );
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("│+RUN pip install --no-cache-dir tinypkg")),
+        "no --no-cache-dir edit:\n{screen}"
+    );
+    insta::assert_snapshot!("fix_hunk_pip_cache_160x48", screen);
+    // Without the Dockerfile the same finding's details say nothing of it.
+    let mut s = Session::sample(160, 48);
+    select_finding(&mut s, fi);
+    let screen = s.screen_text();
+    assert!(!screen.contains("ballast fix"), "{screen}");
+    assert!(!screen.contains("@@ -"), "{screen}");
 }
