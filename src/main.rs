@@ -124,6 +124,7 @@ fn start_loading(input: Input, mut options: ballast::Options) -> io::Result<pres
     let progress = Arc::new(LoadProgress::default());
     options.load.progress = Some(Arc::clone(&progress));
     let source = input.display();
+    let dockerfile = options.dockerfile.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("ballast-load".into())
@@ -136,6 +137,7 @@ fn start_loading(input: Input, mut options: ballast::Options) -> io::Result<pres
         progress,
         started: std::time::Instant::now(),
         result: rx,
+        dockerfile,
     })
 }
 

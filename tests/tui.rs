@@ -961,6 +961,7 @@ fn loading_screen_shows_progress_then_opens_the_ui() {
         progress: Arc::clone(&progress),
         started: Instant::now(),
         result: rx,
+        dockerfile: None,
     });
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
     let none = Scripted(VecDeque::new());
@@ -993,6 +994,7 @@ fn q_quits_while_loading_and_a_load_failure_is_returned() {
         progress: Arc::new(LoadProgress::default()),
         started: Instant::now(),
         result: rx,
+        dockerfile: None,
     });
     let mut term = Terminal::new(TestBackend::new(40, 10)).expect("terminal");
     let q = Scripted(VecDeque::from(vec![
@@ -1012,6 +1014,7 @@ fn q_quits_while_loading_and_a_load_failure_is_returned() {
         progress: Arc::new(LoadProgress::default()),
         started: Instant::now(),
         result: rx,
+        dockerfile: None,
     });
     let out = run_loop(
         &mut term,
@@ -1660,24 +1663,50 @@ fn keys_and_colours_from_ballast_toml() {
 
 #[test]
 fn inherited_steps_are_dimmed_and_fold_only_when_the_base_is_known() {
-    // Without a base: `i` says so and changes nothing.
+    // Without a base (ml-mistakes' history names none): `i` says so and
+    // changes nothing.
     let mut s = Session::sample(80, 24);
+    assert!(s.app().model().inherited.is_none());
     let rows = s.app().step_rows().len();
     s.keys(&[ch('i')]);
     assert_eq!(s.app().step_rows().len(), rows);
     assert!(s.footer_line().contains("base image is not known"));
-    // With one (as the report will say once it knows the base).
-    let mut model = load(&sample());
-    let mut inherited = vec![false; model.step_count()];
-    inherited[..3].fill(true);
-    model.inherited = Some(inherited);
-    let mut s = Session::of(model, 80, 24);
+    // The "based" sample: its history shows it was built FROM
+    // ballast-based-base:1, whose 4 steps come first.
+    let model = load(&root().join("sample-images/based.docker.tar"));
+    let base = model.report().image.base.as_ref().expect("base detected");
+    assert_eq!(base.step_count, 4);
+    let want: Vec<bool> = (0..model.step_count()).map(|i| i < 4).collect();
+    assert_eq!(model.inherited.as_deref(), Some(&want[..]));
+    let mut s = Session::of(model, 100, 30);
+    let rows = s.app().step_rows().len();
+    go_to_step(&mut s, 0);
+    // The base's busybox step is dimmed; this build's own chmod step is not.
+    assert!(text_is_dim(&s, "--install"), "{}", s.screen_text());
+    assert!(!text_is_dim(&s, "chmod 600"), "{}", s.screen_text());
     s.keys(&[ch('i')]);
-    assert_eq!(s.app().step_rows().len(), rows - 3);
-    assert!(s.app().step_rows().iter().all(|&r| r >= 3));
-    assert!(s.screen_text().contains("3 from the base folded"));
+    assert_eq!(s.app().step_rows().len(), rows - 4);
+    assert!(s.app().step_rows().iter().all(|&r| r >= 4));
+    let screen = s.screen_text();
+    assert!(screen.contains("4 from the base folded"), "{screen}");
+    assert!(!screen.contains("--install"), "{screen}");
+    assert!(screen.contains("chmod 600"), "{screen}");
     s.keys(&[ch('i')]);
     assert_eq!(s.app().step_rows().len(), rows);
+}
+
+/// Whether the first cell of `needle` on screen is drawn dimmed.
+fn text_is_dim(s: &Session, needle: &str) -> bool {
+    let buf = s.term.backend().buffer();
+    let (y, line) = buffer_text(buf)
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(needle))
+        .map(|(y, l)| (y, l.to_string()))
+        .unwrap_or_else(|| panic!("{needle} not on screen"));
+    let x = line[..line.find(needle).expect("found")].chars().count();
+    let cell = &buf[(x as u16, y as u16)];
+    cell.modifier.contains(ratatui::style::Modifier::DIM)
 }
 
 #[test]
@@ -1788,4 +1817,70 @@ fn a_bad_tui_section_in_ballast_toml_is_a_one_line_error() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The ml-mistakes sample with its Dockerfile given, as `--dockerfile`
+/// does.
+fn load_with_dockerfile() -> Model {
+    let path = root().join("sample-images/ml-mistakes/Dockerfile");
+    let text = std::fs::read_to_string(&path).expect("Dockerfile");
+    let options = ballast::Options {
+        dockerfile: Some(Arc::new(ballast::analyze::dockerfile::Source {
+            path: "Dockerfile".into(),
+            text,
+            explicit: true,
+        })),
+        ..ballast::Options::default()
+    };
+    load_with(&sample(), &options)
+}
+
+/// Puts the waste pane's selection on finding `fi`; its row.
+fn select_finding(s: &mut Session, fi: usize) {
+    while s.app().focus() != Pane::Waste {
+        s.keys(&[Key(KeyCode::Tab)]);
+    }
+    let row = s
+        .app()
+        .waste_rows()
+        .iter()
+        .position(|r| matches!(r, WasteRow::Finding(i) if *i == fi))
+        .expect("the finding has a row");
+    s.keys(&[Key(KeyCode::Home)]);
+    for _ in 0..row {
+        s.keys(&[Key(KeyCode::Down)]);
+    }
+    assert_eq!(s.app().waste_nav().selected(), row);
+}
+
+#[test]
+fn with_a_dockerfile_the_details_of_a_finding_show_the_hunk_fix_would_write() {
+    let model = load_with_dockerfile();
+    let findings = &model.report().findings;
+    let fi = findings
+        .iter()
+        .position(|f| f.category == "cache" && f.rule.contains("pip"))
+        .expect("a pip cache finding");
+    let mut s = Session::of(model, 160, 48);
+    select_finding(&mut s, fi);
+    let screen = s.screen_text();
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("│@@ -") && l.contains("@@ ballast fix")),
+        "no hunk header in the details pane:\n{screen}"
+    );
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("│+RUN pip install --no-cache-dir tinypkg")),
+        "no --no-cache-dir edit:\n{screen}"
+    );
+    insta::assert_snapshot!("fix_hunk_pip_cache_160x48", screen);
+    // Without the Dockerfile the same finding's details say nothing of it.
+    let mut s = Session::sample(160, 48);
+    select_finding(&mut s, fi);
+    let screen = s.screen_text();
+    assert!(!screen.contains("ballast fix"), "{screen}");
+    assert!(!screen.contains("@@ -"), "{screen}");
 }

@@ -42,9 +42,12 @@ pub struct Model {
     /// Per package of the report's list: its entry in the file-by-file
     /// attribution, looked up by [`PackageKey`] (never by position).
     package_attribution: Vec<Option<usize>>,
-    /// Per step: inherited from the base image. `None` until the report
-    /// knows the base; the steps pane then dims and folds those steps.
+    /// Per step: inherited from the base image. `None` when the report does
+    /// not know the base; else the steps pane dims and folds those steps.
     pub inherited: Option<Vec<bool>>,
+    /// What `ballast fix` would write for each finding, when the run had a
+    /// Dockerfile.
+    pub fixes: super::fixes::Fixes,
 }
 
 /// What names one package whatever list it is in: its manager, name and
@@ -105,10 +108,20 @@ impl Model {
     /// Runs the whole pipeline on this thread and builds the tables (tests
     /// and benchmarks; the UI is handed a finished analysis instead).
     pub fn load(input: &Input, options: &Options) -> Result<Model, LoadError> {
-        crate::run_pipeline(input, options).map(Model::new)
+        crate::run_pipeline(input, options)
+            .map(|a| Model::with_dockerfile(a, options.dockerfile.as_deref()))
     }
 
     pub fn new(analysis: Analysis) -> Model {
+        Model::with_dockerfile(analysis, None)
+    }
+
+    /// [`Model::new`], with the fix planned for each finding against the
+    /// Dockerfile the run mapped its steps to.
+    pub fn with_dockerfile(
+        analysis: Analysis,
+        dockerfile: Option<&crate::analyze::dockerfile::Source>,
+    ) -> Model {
         let report = &analysis.report;
         let tree = &analysis.image.tree;
         let title = report
@@ -163,6 +176,7 @@ impl Model {
         let package_orders = package_orders(&report.packages.list);
         let package_twins = package_twins(&report.packages.list, &package_orders[1]);
         let package_attribution = package_attribution(&analysis);
+        let fixes = super::fixes::Fixes::plan(report, dockerfile);
         Model {
             title: text::clean_str(short_name(&title)),
             step_labels,
@@ -176,7 +190,12 @@ impl Model {
             package_orders,
             package_twins,
             package_attribution,
-            inherited: None,
+            inherited: report
+                .image
+                .base
+                .is_some()
+                .then(|| report.steps.iter().map(|s| s.inherited).collect()),
+            fixes,
             analysis,
         }
     }

@@ -90,6 +90,8 @@ pub struct Loading {
     pub progress: Arc<LoadProgress>,
     pub started: Instant,
     pub result: Receiver<Result<Analysis, LoadError>>,
+    /// The Dockerfile the run maps its steps to, for the planned fixes.
+    pub dockerfile: Option<Arc<crate::analyze::dockerfile::Source>>,
 }
 
 pub enum Screen {
@@ -146,7 +148,10 @@ pub fn run_loop_with<B: Backend>(
             match l.result.try_recv() {
                 Ok(Ok(analysis)) => {
                     let size = terminal.size().map_err(backend_err)?;
-                    let mut app = App::new(Model::new(analysis), theme.clone());
+                    let mut app = App::new(
+                        Model::with_dockerfile(analysis, l.dockerfile.as_deref()),
+                        theme.clone(),
+                    );
                     app.set_key_map(setup.keys.clone());
                     app.set_clipboard((setup.clipboard)());
                     app.resize(size.width, size.height);

@@ -279,6 +279,36 @@ impl DetailsPane<'_> {
         lines
     }
 
+    /// The hunks `ballast fix` would write for finding `index` (only when
+    /// the run has a Dockerfile), and what it leaves to do by hand.
+    fn fix_lines(&self, index: usize) -> Vec<Line<'static>> {
+        let t = self.props.theme;
+        let Some(fix) = self.props.model.fixes.of(index) else {
+            return Vec::new();
+        };
+        let mut lines = Vec::new();
+        for h in &fix.hunks {
+            let line = match h.as_bytes().first() {
+                // The hunk header names who would write it.
+                Some(b'@') => Line::from(vec![
+                    Span::styled(text::clean_str(h), t.dim),
+                    Span::styled(" ballast fix", t.bold),
+                ]),
+                Some(b'+') => Line::styled(text::clean_str(h), t.added),
+                Some(b'-') => Line::styled(text::clean_str(h), t.removed),
+                _ => Line::styled(text::clean_str(h), t.text),
+            };
+            lines.push(line);
+        }
+        for m in &fix.manual {
+            lines.push(labeled(t, "by hand ", text::clean_str(m), t.text));
+        }
+        if !lines.is_empty() {
+            lines.push(Line::default());
+        }
+        lines
+    }
+
     fn package_lines(&self, width: usize) -> Vec<Line<'static>> {
         let app = self.props;
         let t = app.theme;
@@ -413,8 +443,14 @@ impl Widget for DetailsPane<'_> {
             Pane::Steps => self.step_lines(),
             Pane::Tree => self.file_lines(width),
             Pane::Waste => match app.waste.selected() {
-                Some(WasteRow::Finding(_)) => match app.waste.selected_finding(app.model) {
-                    Some(f) => self.finding_lines(f),
+                Some(WasteRow::Finding(i)) => match app.waste.selected_finding(app.model) {
+                    Some(f) => {
+                        // The planned edit right under the finding's message.
+                        let mut lines = self.finding_lines(f);
+                        let at = lines.len().min(2);
+                        lines.splice(at..at, self.fix_lines(i));
+                        lines
+                    }
                     None => Vec::new(),
                 },
                 Some(WasteRow::Group { step, .. }) => self.group_lines(step),
