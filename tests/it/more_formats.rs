@@ -163,3 +163,82 @@ fn a_pipe_path_is_read_as_a_stream() {
     );
     assert_eq!(piped["findings"], file["findings"]);
 }
+
+/// Runs a tool, or says why it cannot (not installed, or it fails here).
+fn tool(cmd: &str, args: &[&str]) -> Result<(), String> {
+    match std::process::Command::new(cmd).args(args).output() {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(format!(
+            "{cmd} failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Err(format!("{cmd} cannot run: {e}")),
+    }
+}
+
+#[test]
+fn skopeo_dir_transport_agrees_with_the_docker_archive() {
+    use crate::formats::{assert_same_image, load};
+    let sample = crate::util::sample("ml-mistakes.docker.tar");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("dir");
+    let src = format!("docker-archive:{}", sample.display());
+    let dst = format!("dir:{}", out.display());
+    if which("skopeo").is_none() {
+        println!("SKIPPED: skopeo is not installed");
+        return;
+    }
+    tool("skopeo", &["copy", "--quiet", &src, &dst]).expect("skopeo copy");
+    assert!(out.join("version").is_file(), "skopeo wrote a version file");
+    let docker = load(&sample);
+    let dir = load(&out);
+    assert_eq!(dir.report.image.format, "dir");
+    assert_same_image(&docker, &dir, "skopeo dir:");
+    // Every layer's digest is checked against the manifest's.
+    let o = ballast(&[out.to_str().expect("utf-8"), "--verify", "--json", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // podman save --format docker-dir writes the same transport.
+    let root = tmp.path().join("root");
+    let run = tmp.path().join("run");
+    let podman = |args: &[&str]| {
+        let mut all = vec![
+            "--root",
+            root.to_str().expect("utf-8"),
+            "--runroot",
+            run.to_str().expect("utf-8"),
+            "--storage-driver",
+            "vfs",
+        ];
+        all.extend_from_slice(args);
+        tool("podman", &all)
+    };
+    let pdir = tmp.path().join("podman-dir");
+    let saved = podman(&["load", "-q", "-i", sample.to_str().expect("utf-8")]).and_then(|()| {
+        podman(&[
+            "save",
+            "-q",
+            "--format",
+            "docker-dir",
+            "-o",
+            pdir.to_str().expect("utf-8"),
+            "localhost/ml-mistakes:latest",
+        ])
+    });
+    match saved {
+        Ok(()) => {
+            let p = load(&pdir);
+            assert_eq!(p.report.image.format, "dir");
+            assert_same_image(&docker, &p, "podman docker-dir");
+        }
+        Err(why) => println!("SKIPPED: podman docker-dir: {why}"),
+    }
+}
+
+fn which(cmd: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(cmd))
+            .find(|f| f.is_file())
+    })
+}

@@ -9,6 +9,7 @@
 //! says which blobs are layers. Nothing is extracted to disk.
 
 pub mod decompress;
+mod dir_transport;
 pub mod extract;
 pub mod layout;
 pub mod source;
@@ -165,6 +166,10 @@ where
             let md = std::fs::metadata(p).map_err(|e| err(io_problem(e)))?;
             if md.is_dir() {
                 let dir = DirContainer { root: p.clone() };
+                if dir.exists("manifest.json") && dir_transport::is_dir_transport(&dir) {
+                    let d = dir_transport::DirTransport::open(dir).map_err(err)?;
+                    return load_random_access(&d, Format::Dir, &file_label, opts, reuse, &index);
+                }
                 let format = if dir.exists("manifest.json") {
                     Format::DockerDir
                 } else {
