@@ -242,3 +242,44 @@ fn which(cmd: &str) -> Option<std::path::PathBuf> {
             .find(|f| f.is_file())
     })
 }
+
+#[test]
+fn xz_and_bzip2_compressed_archives_are_streamed() {
+    // `docker save img | xz > img.tar.xz`: `docker load` takes xz and
+    // bzip2 as it takes gzip, from a file or a pipe.
+    let sample = crate::util::sample("ml-mistakes.docker.tar");
+    let plain_path = sample.to_str().expect("utf-8");
+    let mut plain = json_of(&ballast(&[plain_path, "--json", "-"]));
+    plain["image"]["source"] = "".into();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (cmd, ext) in [("xz", "xz"), ("bzip2", "bz2")] {
+        let packed = tmp.path().join(format!("img.tar.{ext}"));
+        let out = match std::process::Command::new(cmd)
+            .args(["-c", plain_path])
+            .output()
+        {
+            Ok(o) if o.status.success() => o.stdout,
+            _ => {
+                println!("SKIPPED: {cmd} cannot run");
+                continue;
+            }
+        };
+        std::fs::write(&packed, &out).expect("write");
+        let p = packed.to_str().expect("utf-8");
+        let mut from_file = json_of(&ballast(&[p, "--json", "-"]));
+        from_file["image"]["source"] = "".into();
+        assert_eq!(from_file, plain, "{cmd} from a file");
+        let mut from_stdin = json_of(&crate::util::ballast_stdin(&["-", "--json", "-"], &packed));
+        from_stdin["image"]["source"] = "".into();
+        assert_eq!(from_stdin, plain, "{cmd} from stdin");
+        // Cut short: one line naming the truncation, exit 2.
+        let cut = tmp.path().join(format!("cut.tar.{ext}"));
+        std::fs::write(&cut, &out[..out.len() / 3]).expect("write");
+        let name = format!("cut.tar.{ext}");
+        crate::util::assert_clean_failure(
+            &ballast(&[cut.to_str().expect("utf-8")]),
+            &name,
+            "truncated",
+        );
+    }
+}

@@ -192,7 +192,8 @@ where
             let n = f.read(&mut head).map_err(|e| err(io_problem(e)))?;
             f.seek(SeekFrom::Start(0)).map_err(|e| err(io_problem(e)))?;
             if Compression::sniff(&head[..n]) != Compression::None {
-                // `docker save | gzip`: no random access, stream it once.
+                // `docker save | gzip` (or xz, bzip2, zstd): no random
+                // access, stream it once.
                 return load_stream(Box::new(BufReader::new(f)), &file_label, opts, &index);
             }
             let tar = SeekableTar::scan(p, f, md.len()).map_err(err)?;
@@ -551,6 +552,8 @@ fn layer_prefix(comp: Compression) -> &'static str {
     match comp {
         Compression::Gzip => "gzip layer: ",
         Compression::Zstd => "zstd layer: ",
+        Compression::Xz => "xz layer: ",
+        Compression::Bzip2 => "bzip2 layer: ",
         Compression::None => "",
     }
 }
