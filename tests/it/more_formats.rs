@@ -283,3 +283,37 @@ fn xz_and_bzip2_compressed_archives_are_streamed() {
         );
     }
 }
+
+#[test]
+fn an_xz_header_asking_for_a_huge_dictionary_is_refused() {
+    // The LZMA2 dictionary size byte raised to 4 GiB (block header CRC
+    // fixed up): refused before anything that size is allocated.
+    let sample = crate::util::sample("ml-mistakes.docker.tar");
+    let Ok(o) = std::process::Command::new("xz")
+        .args(["-c", "--lzma2=dict=1MiB"])
+        .arg(&sample)
+        .output()
+    else {
+        println!("SKIPPED: xz cannot run");
+        return;
+    };
+    let mut x = o.stdout;
+    let size = (x[12] as usize + 1) * 4;
+    let header = &mut x[12..12 + size];
+    let at = header
+        .windows(2)
+        .position(|w| w == [0x21, 0x01])
+        .expect("LZMA2 filter flags");
+    header[at + 2] = 40;
+    let mut crc = flate2::Crc::new();
+    crc.update(&header[..size - 4]);
+    header[size - 4..].copy_from_slice(&crc.sum().to_le_bytes());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("huge-dict.tar.xz");
+    std::fs::write(&path, &x).expect("write");
+    crate::util::assert_clean_failure(
+        &ballast(&[path.to_str().expect("utf-8")]),
+        "huge-dict.tar.xz",
+        "memory than the 256 MiB limit",
+    );
+}

@@ -191,6 +191,12 @@ impl<R: Read> Read for Truncation<R> {
                     io::ErrorKind::UnexpectedEof,
                     format!("compressed stream is truncated ({e})"),
                 )
+            } else if e.kind() == io::ErrorKind::OutOfMemory {
+                // The xz decoder's refusal of a dictionary over the cap.
+                io::Error::other(format!(
+                    "the compressed stream needs more memory than the {} MiB limit",
+                    XZ_MEM_LIMIT_KIB >> 10
+                ))
             } else {
                 e
             }
