@@ -197,6 +197,12 @@ fn skopeo_dir_transport_agrees_with_the_docker_archive() {
     // Every layer's digest is checked against the manifest's.
     let o = ballast(&[out.to_str().expect("utf-8"), "--verify", "--json", "-"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A layer file gone: one line naming it, exit 2.
+    let digest = dir.report.layers[0].digest.clone().expect("digest");
+    let hex = digest.trim_start_matches("sha256:").to_string();
+    std::fs::remove_file(out.join(&hex)).expect("remove a layer");
+    let o = ballast(&[out.to_str().expect("utf-8")]);
+    crate::util::assert_clean_failure(&o, "dir", &hex);
 
     // podman save --format docker-dir writes the same transport.
     let root = tmp.path().join("root");
