@@ -33,12 +33,12 @@ fn files(idx: &LayerIndex) -> Vec<FileRow> {
     v
 }
 
-fn load(p: &Path) -> Analysis {
+pub(crate) fn load(p: &Path) -> Analysis {
     run_pipeline(&Input::Path(p.to_path_buf()), &Options::default())
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn assert_same_image(a: &Analysis, b: &Analysis, what: &str) {
+pub(crate) fn assert_same_image(a: &Analysis, b: &Analysis, what: &str) {
     assert_eq!(
         a.image.layers.len(),
         b.image.layers.len(),

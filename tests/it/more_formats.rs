@@ -163,3 +163,163 @@ fn a_pipe_path_is_read_as_a_stream() {
     );
     assert_eq!(piped["findings"], file["findings"]);
 }
+
+/// Runs a tool, or says why it cannot (not installed, or it fails here).
+fn tool(cmd: &str, args: &[&str]) -> Result<(), String> {
+    match std::process::Command::new(cmd).args(args).output() {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(format!(
+            "{cmd} failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Err(format!("{cmd} cannot run: {e}")),
+    }
+}
+
+#[test]
+fn skopeo_dir_transport_agrees_with_the_docker_archive() {
+    use crate::formats::{assert_same_image, load};
+    let sample = crate::util::sample("ml-mistakes.docker.tar");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("dir");
+    let src = format!("docker-archive:{}", sample.display());
+    let dst = format!("dir:{}", out.display());
+    if which("skopeo").is_none() {
+        println!("SKIPPED: skopeo is not installed");
+        return;
+    }
+    tool("skopeo", &["copy", "--quiet", &src, &dst]).expect("skopeo copy");
+    assert!(out.join("version").is_file(), "skopeo wrote a version file");
+    let docker = load(&sample);
+    let dir = load(&out);
+    assert_eq!(dir.report.image.format, "dir");
+    assert_same_image(&docker, &dir, "skopeo dir:");
+    // Every layer's digest is checked against the manifest's.
+    let o = ballast(&[out.to_str().expect("utf-8"), "--verify", "--json", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A layer file gone: one line naming it, exit 2.
+    let digest = dir.report.layers[0].digest.clone().expect("digest");
+    let hex = digest.trim_start_matches("sha256:").to_string();
+    std::fs::remove_file(out.join(&hex)).expect("remove a layer");
+    let o = ballast(&[out.to_str().expect("utf-8")]);
+    crate::util::assert_clean_failure(&o, "dir", &hex);
+
+    // podman save --format docker-dir writes the same transport.
+    let root = tmp.path().join("root");
+    let run = tmp.path().join("run");
+    let podman = |args: &[&str]| {
+        let mut all = vec![
+            "--root",
+            root.to_str().expect("utf-8"),
+            "--runroot",
+            run.to_str().expect("utf-8"),
+            "--storage-driver",
+            "vfs",
+        ];
+        all.extend_from_slice(args);
+        tool("podman", &all)
+    };
+    let pdir = tmp.path().join("podman-dir");
+    let saved = podman(&["load", "-q", "-i", sample.to_str().expect("utf-8")]).and_then(|()| {
+        podman(&[
+            "save",
+            "-q",
+            "--format",
+            "docker-dir",
+            "-o",
+            pdir.to_str().expect("utf-8"),
+            "localhost/ml-mistakes:latest",
+        ])
+    });
+    match saved {
+        Ok(()) => {
+            let p = load(&pdir);
+            assert_eq!(p.report.image.format, "dir");
+            assert_same_image(&docker, &p, "podman docker-dir");
+        }
+        Err(why) => println!("SKIPPED: podman docker-dir: {why}"),
+    }
+}
+
+fn which(cmd: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(cmd))
+            .find(|f| f.is_file())
+    })
+}
+
+#[test]
+fn xz_and_bzip2_compressed_archives_are_streamed() {
+    // `docker save img | xz > img.tar.xz`: `docker load` takes xz and
+    // bzip2 as it takes gzip, from a file or a pipe.
+    let sample = crate::util::sample("ml-mistakes.docker.tar");
+    let plain_path = sample.to_str().expect("utf-8");
+    let mut plain = json_of(&ballast(&[plain_path, "--json", "-"]));
+    plain["image"]["source"] = "".into();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (cmd, ext) in [("xz", "xz"), ("bzip2", "bz2")] {
+        let packed = tmp.path().join(format!("img.tar.{ext}"));
+        let out = match std::process::Command::new(cmd)
+            .args(["-c", plain_path])
+            .output()
+        {
+            Ok(o) if o.status.success() => o.stdout,
+            _ => {
+                println!("SKIPPED: {cmd} cannot run");
+                continue;
+            }
+        };
+        std::fs::write(&packed, &out).expect("write");
+        let p = packed.to_str().expect("utf-8");
+        let mut from_file = json_of(&ballast(&[p, "--json", "-"]));
+        from_file["image"]["source"] = "".into();
+        assert_eq!(from_file, plain, "{cmd} from a file");
+        let mut from_stdin = json_of(&crate::util::ballast_stdin(&["-", "--json", "-"], &packed));
+        from_stdin["image"]["source"] = "".into();
+        assert_eq!(from_stdin, plain, "{cmd} from stdin");
+        // Cut short: one line naming the truncation, exit 2.
+        let cut = tmp.path().join(format!("cut.tar.{ext}"));
+        std::fs::write(&cut, &out[..out.len() / 3]).expect("write");
+        let name = format!("cut.tar.{ext}");
+        crate::util::assert_clean_failure(
+            &ballast(&[cut.to_str().expect("utf-8")]),
+            &name,
+            "truncated",
+        );
+    }
+}
+
+#[test]
+fn an_xz_header_asking_for_a_huge_dictionary_is_refused() {
+    // The LZMA2 dictionary size byte raised to 4 GiB (block header CRC
+    // fixed up): refused before anything that size is allocated.
+    let sample = crate::util::sample("ml-mistakes.docker.tar");
+    let Ok(o) = std::process::Command::new("xz")
+        .args(["-c", "--lzma2=dict=1MiB"])
+        .arg(&sample)
+        .output()
+    else {
+        println!("SKIPPED: xz cannot run");
+        return;
+    };
+    let mut x = o.stdout;
+    let size = (x[12] as usize + 1) * 4;
+    let header = &mut x[12..12 + size];
+    let at = header
+        .windows(2)
+        .position(|w| w == [0x21, 0x01])
+        .expect("LZMA2 filter flags");
+    header[at + 2] = 40;
+    let mut crc = flate2::Crc::new();
+    crc.update(&header[..size - 4]);
+    header[size - 4..].copy_from_slice(&crc.sum().to_le_bytes());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("huge-dict.tar.xz");
+    std::fs::write(&path, &x).expect("write");
+    crate::util::assert_clean_failure(
+        &ballast(&[path.to_str().expect("utf-8")]),
+        "huge-dict.tar.xz",
+        "memory than the 256 MiB limit",
+    );
+}

@@ -334,6 +334,9 @@ fn media_type_for(c: Compression) -> String {
         Compression::None => "application/vnd.oci.image.layer.v1.tar",
         Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
         Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+        // OCI names no xz or bzip2 layer type; Docker's generic one, whose
+        // compression the runtime sniffs as ballast does.
+        Compression::Xz | Compression::Bzip2 => "application/vnd.docker.image.rootfs.diff.tar",
     }
     .to_string()
 }

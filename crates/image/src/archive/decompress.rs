@@ -1,5 +1,7 @@
-//! Layer blobs arrive uncompressed, gzip (eStargz is gzip too) or zstd; the
-//! media type can lie, so the first bytes decide.
+//! Layer blobs arrive uncompressed, gzip (eStargz is gzip too) or zstd;
+//! whole archives may also be xz or bzip2 (`docker load` takes them, and
+//! Docker's decompressor accepts them for layers too). The media type can
+//! lie, so the first bytes decide.
 
 use std::io::{self, BufRead, Cursor, Read};
 
@@ -15,7 +17,13 @@ pub enum Compression {
     None,
     Gzip,
     Zstd,
+    Xz,
+    Bzip2,
 }
+
+/// Largest xz dictionary accepted, in KiB: `xz -9` needs 64 MiB, and a
+/// header asking for more (up to 4 GiB) must not drive the allocation.
+const XZ_MEM_LIMIT_KIB: u32 = 256 << 10;
 
 impl Compression {
     pub fn sniff(head: &[u8]) -> Compression {
@@ -27,6 +35,10 @@ impl Compression {
             || (head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18])
         {
             Compression::Zstd
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X']) {
+            Compression::Xz
+        } else if head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
+            Compression::Bzip2
         } else {
             Compression::None
         }
@@ -87,6 +99,20 @@ pub fn decoder<'a, R: Read + Send + 'a>(
         Compression::Zstd => {
             let z = zstd::stream::read::Decoder::with_buffer(GrowingBuf::new(stream))?;
             Box::new(GrowingBuf::new(Truncation(z)))
+        }
+        Compression::Xz => {
+            // Concatenated streams, as `cat a.xz b.xz` and pxz make.
+            let x = lzma_rust2::XzReader::new_mem_limit(
+                GrowingBuf::new(stream),
+                true,
+                XZ_MEM_LIMIT_KIB,
+            );
+            Box::new(GrowingBuf::new(Truncation(x)))
+        }
+        Compression::Bzip2 => {
+            // Multi-stream: pbzip2 and lbzip2 write one stream per block.
+            let b = bzip2::bufread::MultiBzDecoder::new(GrowingBuf::new(stream));
+            Box::new(GrowingBuf::new(Truncation(b)))
         }
     };
     Ok((out, kind))
@@ -165,6 +191,12 @@ impl<R: Read> Read for Truncation<R> {
                     io::ErrorKind::UnexpectedEof,
                     format!("compressed stream is truncated ({e})"),
                 )
+            } else if e.kind() == io::ErrorKind::OutOfMemory {
+                // The xz decoder's refusal of a dictionary over the cap.
+                io::Error::other(format!(
+                    "the compressed stream needs more memory than the {} MiB limit",
+                    XZ_MEM_LIMIT_KIB >> 10
+                ))
             } else {
                 e
             }
@@ -202,6 +234,31 @@ mod tests {
             let mut out = Vec::new();
             r.read_to_end(&mut out).unwrap();
             assert_eq!(out, plain);
+        }
+    }
+
+    #[test]
+    fn sniffs_xz_and_bzip2_magic() {
+        assert_eq!(
+            Compression::sniff(&[0xfd, b'7', b'z', b'X']),
+            Compression::Xz
+        );
+        assert_eq!(Compression::sniff(b"BZh9"), Compression::Bzip2);
+        // A block size digit is required: `BZh0` and a bare `BZh` are not.
+        assert_eq!(Compression::sniff(b"BZh0"), Compression::None);
+        assert_eq!(Compression::sniff(b"BZh"), Compression::None);
+    }
+
+    #[test]
+    fn corrupt_xz_and_bzip2_are_errors() {
+        for blob in [
+            vec![
+                0xfd, b'7', b'z', b'X', b'Z', 0, 0, 4, 0xde, 0xad, 0xbe, 0xef,
+            ],
+            b"BZh91AY&SY\xde\xad\xbe\xef".to_vec(),
+        ] {
+            let (mut r, _) = decoder(Cursor::new(blob)).unwrap();
+            assert!(r.read_to_end(&mut Vec::new()).is_err());
         }
     }
 

@@ -28,6 +28,10 @@ pub enum Format {
     OciDir,
     #[serde(rename = "docker-dir")]
     DockerDir,
+    /// containers/image's `dir:` transport (skopeo, `podman save --format
+    /// docker-dir`): one manifest and blobs named by bare hex digest.
+    #[serde(rename = "dir")]
+    Dir,
     /// Read from a registry's distribution API.
     #[serde(rename = "registry")]
     Registry,
@@ -46,6 +50,7 @@ impl Format {
             Format::OciArchive => "oci-archive",
             Format::OciDir => "oci-dir",
             Format::DockerDir => "docker-dir",
+            Format::Dir => "dir",
             Format::Registry => "registry",
             Format::DockerEngine => "docker",
             Format::Podman => "podman",

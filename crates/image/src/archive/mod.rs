@@ -9,6 +9,7 @@
 //! says which blobs are layers. Nothing is extracted to disk.
 
 pub mod decompress;
+mod dir_transport;
 pub mod extract;
 pub mod layout;
 pub mod source;
@@ -165,6 +166,10 @@ where
             let md = std::fs::metadata(p).map_err(|e| err(io_problem(e)))?;
             if md.is_dir() {
                 let dir = DirContainer { root: p.clone() };
+                if dir.exists("manifest.json") && dir_transport::is_dir_transport(&dir) {
+                    let d = dir_transport::DirTransport::open(dir).map_err(err)?;
+                    return load_random_access(&d, Format::Dir, &file_label, opts, reuse, &index);
+                }
                 let format = if dir.exists("manifest.json") {
                     Format::DockerDir
                 } else {
@@ -187,7 +192,8 @@ where
             let n = f.read(&mut head).map_err(|e| err(io_problem(e)))?;
             f.seek(SeekFrom::Start(0)).map_err(|e| err(io_problem(e)))?;
             if Compression::sniff(&head[..n]) != Compression::None {
-                // `docker save | gzip`: no random access, stream it once.
+                // `docker save | gzip` (or xz, bzip2, zstd): no random
+                // access, stream it once.
                 return load_stream(Box::new(BufReader::new(f)), &file_label, opts, &index);
             }
             let tar = SeekableTar::scan(p, f, md.len()).map_err(err)?;
@@ -546,6 +552,8 @@ fn layer_prefix(comp: Compression) -> &'static str {
     match comp {
         Compression::Gzip => "gzip layer: ",
         Compression::Zstd => "zstd layer: ",
+        Compression::Xz => "xz layer: ",
+        Compression::Bzip2 => "bzip2 layer: ",
         Compression::None => "",
     }
 }
