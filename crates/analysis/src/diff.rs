@@ -1,7 +1,7 @@
 //! `ballast diff`: compare two finished reports (OLD and NEW), and, when both
 //! images were analysed, their final trees file by file. Pure: reports and
 //! file lists in, one [`DiffReport`] out; loading the images (each shared
-//! layer indexed once) is [`crate::pair`]'s job, showing the result the
+//! layer indexed once) is the binary's `pair` module's job, showing the result the
 //! printers'.
 //!
 //! Steps are matched by their cleaned instruction with the content hashes

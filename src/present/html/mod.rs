@@ -2,7 +2,7 @@
 //! loaded from the network) with a treemap of the image, the steps, the
 //! findings with their fixes, the packages and dive's metrics.
 //!
-//! [`data`] builds what the page shows (pure); [`write`] puts it into the
+//! [`data`] builds what the page shows (pure); [`write()`] puts it into the
 //! page template as JSON, where `page.js` draws it.
 
 pub mod data;
