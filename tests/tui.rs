@@ -1884,3 +1884,38 @@ fn with_a_dockerfile_the_details_of_a_finding_show_the_hunk_fix_would_write() {
     assert!(!screen.contains("ballast fix"), "{screen}");
     assert!(!screen.contains("@@ -"), "{screen}");
 }
+
+/// With a Dockerfile, a step's details name its line, as the text summary
+/// and the CI printers do (issue 20).
+#[test]
+fn with_a_dockerfile_the_step_details_name_its_line() {
+    let model = load_with_dockerfile();
+    let mapped: Vec<(usize, String)> = model
+        .report()
+        .steps
+        .iter()
+        .filter_map(|st| ballast::present::text::dockerfile_at(st).map(|at| (st.index, at)))
+        .collect();
+    assert!(!mapped.is_empty(), "the sample's steps map to lines");
+    let mut s = Session::of(model, 160, 48);
+    while s.app().focus() != Pane::Steps {
+        s.keys(&[Key(KeyCode::Tab)]);
+    }
+    s.keys(&[Key(KeyCode::Home)]);
+    let mut seen = 0;
+    for _ in 0..s.app().step_rows().len() {
+        let step = s.app().selected_step().expect("a step is selected");
+        if let Some((_, at)) = mapped.iter().find(|(i, _)| *i == step) {
+            let screen = s.screen_text();
+            assert!(
+                screen
+                    .lines()
+                    .any(|l| l.contains("line") && l.contains(at.as_str())),
+                "step {step}: no `{at}` in the details:\n{screen}"
+            );
+            seen += 1;
+        }
+        s.keys(&[Key(KeyCode::Down)]);
+    }
+    assert!(seen > 0, "no mapped step was shown");
+}

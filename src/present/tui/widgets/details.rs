@@ -69,6 +69,9 @@ impl DetailsPane<'_> {
         };
         lines.push(Line::styled(head, t.bold));
         lines.push(Line::styled(label.clone(), t.text));
+        if let Some(at) = crate::present::text::dockerfile_at(step) {
+            lines.push(labeled(t, "line    ", text::clean_str(&at), t.text));
+        }
         if let Some(info) = step.layer_index.and_then(|l| model.report().layers.get(l)) {
             lines.push(Line::from(vec![
                 Span::styled("changes ", t.dim),
