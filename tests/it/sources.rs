@@ -836,7 +836,12 @@ fn registry_faults_fail_cleanly_or_recover() {
     let o = env.run(&[&r]);
     // Whichever blob fails first (cut mid-body, or refused once the
     // registry is gone), one line names the registry.
-    crate::util::assert_clean_failure(&o, &r, &format!("registry 127.0.0.1:{port}"));
+    crate::util::assert_clean_failure(&o, &r, &format!("127.0.0.1:{port}"));
+    let err = crate::util::stderr(&o);
+    assert!(
+        err.contains("broke off") || err.contains("could not be reached"),
+        "should say the connection was lost: {err}"
+    );
     let o = env.run(&[&format!("registry://{}/f:1", reg.addr())]);
     crate::util::assert_clean_failure(
         &o,
