@@ -77,7 +77,9 @@ pub enum Format {
 #[derive(Parser, Debug)]
 #[command(name = "ballast", version, about, after_help = AFTER_HELP)]
 pub struct Cli {
-    /// Image archive (.tar), OCI layout directory, or `-` for stdin.
+    /// NAME[:TAG] (Docker, then Podman, then the registry), docker://, podman://,
+    /// registry:// references, an image archive (.tar), an OCI layout or
+    /// skopeo dir: directory, or `-` for stdin.
     #[arg(value_name = "IMAGE")]
     pub image: String,
 
