@@ -52,7 +52,9 @@ pub struct Options {
 /// Reads the base image's config only: its `diff_ids` and history length
 /// (no layer is read).
 fn load_base(input: &Input) -> Result<analyze::base::GivenBase, LoadError> {
-    let (meta, _) = archive::load(input, &LoadOptions::default(), |_| {
+    // Only the base's config is needed: every layer counts as already known,
+    // so a registry or random-access base is never downloaded or inflated.
+    let (meta, _) = archive::load_reusing(input, &LoadOptions::default(), &|_| Some(()), |_| {
         Ok::<(), std::convert::Infallible>(())
     })?;
     Ok(analyze::base::GivenBase {
