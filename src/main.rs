@@ -4,6 +4,7 @@
 
 mod cli;
 mod diff_cli;
+mod diff_tui;
 mod dive_ci;
 mod dockerfile_source;
 mod fix_cli;
