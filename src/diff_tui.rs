@@ -28,6 +28,8 @@ pub fn run(
         Err(e) => return fail(&e),
     };
     let report = Arc::new(report);
+    let mut config = config.clone();
+    crate::dive_config::apply_from_env(&mut config);
     // NEW is analysed already: the UI's loader hands it over at once.
     let (tx, rx) = std::sync::mpsc::channel();
     let source = new.report.image.source.clone();
@@ -41,7 +43,7 @@ pub fn run(
         result: rx,
         dockerfile: None,
     };
-    match present::tui::run_with_diff(loading, config, Some(Arc::clone(&report))) {
+    match present::tui::run_with_diff(loading, &config, Some(Arc::clone(&report))) {
         // NEW's own budgets (`[budget]`) are not what `diff` checks.
         Ok(Outcome::Quit | Outcome::OverBudget(_)) if report.budget.passed => ExitCode::SUCCESS,
         Ok(Outcome::Quit | Outcome::OverBudget(_)) => {

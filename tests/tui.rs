@@ -2222,3 +2222,115 @@ fn real_terminal_diff_opens_the_lens_and_quits_with_exit_0() {
     assert_eq!(t.wait_exit(&status), "exit=0");
     assert!(!t.screen().contains("changed vs OLD"));
 }
+
+// --- dive's own config (~/.dive.yaml): its remapped keys ---
+
+#[test]
+fn dive_keybindings_carry_over_under_ballast_toml() {
+    use ballast::present::tui::config::TuiConfig;
+    let t: toml::Table = toml::from_str("[keys]\nfilter = \"F\"\n").expect("toml");
+    let mut cfg = TuiConfig::from_toml(&t).expect("valid");
+    let entry = |n: &str, k: &str| (n.to_string(), k.to_string());
+    let ignored = cfg.add_dive_keys(&[
+        // dive's default, as `dive config` writes it: changes nothing.
+        entry("page-down", "pgdn,d"),
+        entry("quit", "ctrl+q"),
+        entry("toggle-view", "ctrl+t"),
+        // ballast.toml binds `filter`: its F wins over dive's Ctrl+P.
+        entry("filter-files", "ctrl+p"),
+        entry("toggle-wrap-tree", "ctrl+w"),
+    ]);
+    assert_eq!(ignored, ["toggle-wrap-tree (no such action in ballast)"]);
+    let mut s = Session::sample(80, 24);
+    s.app_mut().set_key_map(cfg.key_map());
+    // Ctrl+T is dive's remapped pane switch; Tab (dive's default) no more.
+    s.keys(&[Ctrl('t')]);
+    assert_eq!(s.app().focus(), Pane::Tree);
+    s.keys(&[Key(KeyCode::Tab)]);
+    assert_eq!(s.app().focus(), Pane::Tree);
+    // `d` stays the details (dive's page-down default did not take it).
+    s.keys(&[ch('d')]);
+    assert!(s.app().details_scroll().is_some());
+    s.keys(&[Key(KeyCode::Esc)]);
+    // Ctrl+P does nothing, F filters (ballast.toml wins).
+    s.keys(&[Ctrl('p')]);
+    assert!(s.app().input().is_none());
+    s.keys(&[ch('F')]);
+    assert!(s.app().input().is_some());
+    s.keys(&[Key(KeyCode::Esc)]);
+    // dive's quit moved from Ctrl+C to Ctrl+Q; ballast's own `q` stays.
+    s.keys(&[Ctrl('c')]);
+    assert!(!s.app().should_quit());
+    let out = s.events(vec![key(KeyCode::Char('q'), KeyModifiers::CONTROL)]);
+    assert!(matches!(out, Outcome::Quit) && s.app().should_quit());
+    let mut s = Session::sample(80, 24);
+    s.app_mut().set_key_map(cfg.key_map());
+    s.keys(&[ch('?')]);
+    let help = s.screen_text();
+    assert!(help.contains("q C-q"), "{help}");
+    assert!(help.contains("C-t"), "{help}");
+}
+
+#[test]
+fn real_terminal_reads_dive_yaml_from_home_and_warns_once_per_problem() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let xdg = dir.path().join("xdg");
+    std::fs::create_dir_all(xdg.join("dive")).expect("mkdir");
+    std::fs::create_dir_all(&home).expect("mkdir");
+    std::fs::write(
+        home.join(".dive.yaml"),
+        "log:\n  enabled: false\ndiff:\n  hide:\n  - unmodified\nkeybinding:\n  quit: ctrl+x\n  filter-files: ctrl+p\n  toggle-wrap-tree: ctrl+w\n  frobnicate: z\n",
+    )
+    .expect("write");
+    // A second, broken file: warned about, the first still used.
+    std::fs::write(xdg.join("dive/config.yaml"), "keybinding:\n\tquit: q\n").expect("write");
+    let status = dir.path().join("status");
+    let t = Tmux {
+        socket: format!("ballast-e2e-dive-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "cd '{}' && env HOME='{}' XDG_CONFIG_HOME='{}' XDG_CONFIG_DIRS='{}' DIVE_CONFIG= '{}' '{}'; echo \"exit=$?\" > '{}'",
+        dir.path().display(),
+        home.display(),
+        xdg.display(),
+        dir.path().join("none").display(),
+        env!("CARGO_BIN_EXE_ballast"),
+        sample().display(),
+        status.display()
+    );
+    t.start(&cmd, 100, 30);
+    t.wait_for("Files · step 14");
+    // Ctrl+P filters (dive's remap); Ctrl+C no longer quits.
+    t.run(&["send-keys", "-t", "e2e", "C-p"]);
+    t.wait_for("substring or regex");
+    t.run(&["send-keys", "-t", "e2e", "Escape"]);
+    t.wait_until("the prompt closed", |s| !s.contains("substring or regex"));
+    t.run(&["send-keys", "-t", "e2e", "C-c"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!status.exists(), "Ctrl+C quit:\n{}", t.screen());
+    t.run(&["send-keys", "-t", "e2e", "C-x"]);
+    assert_eq!(t.wait_exit(&status), "exit=0");
+    // Back on the shell's screen: one line per problem (joined where the
+    // terminal wrapped it).
+    let screen = t.run(&["capture-pane", "-p", "-J", "-S", "-100", "-t", "e2e"]);
+    let warnings: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with("ballast: warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{screen}");
+    assert!(
+        warnings.iter().any(|w| w.contains("config.yaml: line 2")),
+        "{screen}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("toggle-wrap-tree") && w.contains("frobnicate")),
+        "{screen}"
+    );
+}

@@ -20,6 +20,7 @@
 
 pub mod app;
 pub mod config;
+pub mod dive_keys;
 pub mod event_loop;
 pub mod keys;
 pub mod layout;
