@@ -39,6 +39,10 @@ Budgets can also live in ./ballast.toml (or --config FILE):
   max_pull = \"200MB\"
   fail_on_new = [\"cache\", \"build-tooling\"]
 
+On a terminal with no output flag (--json, --markdown, --html, --format),
+the interactive UI opens on NEW with the diff as a lens (D turns it off,
+a switches between the changed paths and NEW's whole tree).
+
 Layers with the same diff_id on both sides are indexed once.
 Exit codes: 0 compared and within budget, 1 over a budget, 2 could not analyse.";
 
