@@ -367,3 +367,67 @@ impl DiffLens {
 fn node_id(i: usize) -> NodeId {
     NodeId::try_from(i).unwrap_or(NodeId::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::Input;
+
+    fn lens(old: &str, new: &str) -> (DiffLens, Model) {
+        let path = |n: &str| {
+            Input::Path(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(format!("sample-images/diff/{n}.oci.tar")),
+            )
+        };
+        let opts = crate::Options::default();
+        let (o, n) = crate::pair::analyze_pair(&path(old), &path(new), &opts).expect("pair");
+        let report = crate::pair::compare(&o, &n, &crate::analyze::diff::DiffBudgets::default())
+            .expect("compare");
+        let model = Model::new(n);
+        (DiffLens::new(Arc::new(report), &model), model)
+    }
+
+    /// Every directory of the changed-paths tree totals its changed files,
+    /// and each of NEW's changed files is marked with its own change.
+    #[test]
+    fn directories_total_their_files_and_new_files_are_marked() {
+        for (old, new) in [
+            ("old", "pip-added"),
+            ("pip-added", "old"),
+            ("old", "file-grown"),
+        ] {
+            let (l, model) = lens(old, new);
+            let t = &l.tree;
+            for id in 0..t.len() {
+                let n = t.node(node_id(id)).expect("node");
+                if !n.is_dir {
+                    continue;
+                }
+                let kids: Vec<&DiffNode> = n.children.iter().filter_map(|&c| t.node(c)).collect();
+                let delta: i64 = kids.iter().map(|k| k.diff.delta).sum();
+                let files: u64 = kids.iter().map(|k| k.files).sum();
+                assert_eq!((n.diff.delta, n.files), (delta, files), "{old}→{new} {id}");
+            }
+            for c in &l.report.all_paths {
+                let rel = &c.path.0[1..];
+                let mark = model.tree().lookup(rel).and_then(|node| l.mark(node));
+                if c.status == PathStatus::Removed {
+                    assert!(mark.is_none());
+                } else {
+                    assert_eq!(
+                        mark.map(|m| (m.status, m.delta)),
+                        Some((c.status, c.delta_bytes))
+                    );
+                }
+            }
+            let removed = l
+                .report
+                .all_paths
+                .iter()
+                .filter(|c| c.status == PathStatus::Removed)
+                .count();
+            assert_eq!(l.removed_paths() as usize, removed);
+        }
+    }
+}
