@@ -2066,6 +2066,12 @@ fn diff_lens_toggles_changed_only_and_off() {
     let screen = s.screen_text();
     assert!(screen.contains("grown"), "{screen}");
     assert!(screen.contains("OLD "), "{screen}");
+    // A filter narrows NEW's tree: the changed-paths list makes way.
+    s.keys(&[ch('w')]);
+    assert!(!s.app().diff().unwrap().shows_tree());
+    assert!(s.app().settings().wasted_only);
+    s.keys(&[ch('w'), ch('a')]);
+    assert!(s.app().diff().unwrap().shows_tree());
     // `a`: NEW's whole tree, the changed paths marked with their change.
     s.keys(&[ch('a')]);
     assert!(!s.app().diff().unwrap().shows_tree());

@@ -388,6 +388,15 @@ impl App {
     }
 
     pub fn act(&mut self, action: Action) {
+        // Filters narrow NEW's tree: the changed-paths list makes way for
+        // it (its marks stay).
+        if matches!(
+            action,
+            Action::Filter | Action::MinSize | Action::WastedOnly | Action::HideUnmodified
+        ) && let Some(d) = self.diff.as_mut().filter(|d| d.shows_tree())
+        {
+            d.changed_only = false;
+        }
         let model = &self.model;
         match action {
             Action::Quit => self.quit = true,
