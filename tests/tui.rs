@@ -2340,3 +2340,28 @@ fn real_terminal_reads_dive_yaml_from_home_and_warns_once_per_problem() {
         "{screen}"
     );
 }
+
+#[test]
+fn diff_lens_renders_at_80x24_and_in_tiny_terminals() {
+    for (w, h) in [(80, 24), (40, 12), (10, 3), (1, 1)] {
+        let mut s = Session::diff("old", "pip-added", w, h);
+        // Every view of the lens, navigated, at this size.
+        s.keys(&[
+            Key(KeyCode::Tab),
+            Key(KeyCode::Down),
+            ch(' '),
+            ch('a'),
+            Key(KeyCode::End),
+            ch('D'),
+            ch('D'),
+            ch('d'),
+        ]);
+        assert!(!s.app().should_quit());
+    }
+    let mut s = Session::diff("old", "pip-added", 80, 24);
+    s.keys(&[]);
+    let screen = s.screen_text();
+    assert!(screen.lines().all(|l| l.chars().count() <= 80), "{screen}");
+    assert!(screen.contains("q quit"), "{screen}");
+    insta::assert_snapshot!("diff_lens_80x24", screen);
+}
