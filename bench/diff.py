@@ -58,10 +58,15 @@ VERSION = 1
 
 
 class Pool:
-    """Seeded 8 MiB of bytes; files are 1 MiB slices at seeded offsets."""
+    """Seeded 8 MiB of bytes; files are 1 MiB slices at seeded offsets.
+    `compressible`: 16 distinct byte values (4 bits of entropy a byte), so
+    gzip halves them and inflating costs real work, as with real layers."""
 
-    def __init__(self, seed: str):
-        self.data = random.Random(seed).randbytes(8 * CHUNK)
+    def __init__(self, seed: str, compressible: bool = False):
+        data = random.Random(seed).randbytes(8 * CHUNK)
+        if compressible:
+            data = data.translate(bytes((b & 0x0F) + 0x40 for b in range(256)))
+        self.data = data
 
     def chunk(self, k: int) -> bytes:
         off = (k * 7919 * 4096) % (7 * CHUNK)
@@ -172,12 +177,13 @@ def generate(data: str, base_gb: float, top_mb: int, compress: bool) -> None:
     want = {"version": VERSION, "base_gb": base_gb, "top_mb": top_mb}
     if compress:
         want["compression"] = "gzip"
+        want["content"] = "4-bit"
     if os.path.exists(stamp) and json.load(open(stamp)) == want:
         print(f"== images in {data} are up to date")
         return
     shutil.rmtree(data, ignore_errors=True)
     os.makedirs(os.path.join(data, "layers"))
-    pool = Pool("ballast-diff-bench")
+    pool = Pool("ballast-diff-bench", compressible=compress)
     t0 = time.time()
     base_files = []
     total, k = int(base_gb * 1e9), 0
