@@ -2,8 +2,10 @@
 """Benchmark: `ballast diff` of two multi-GB images that share their base
 costs no more than one analysis of each distinct layer.
 
-Writes, under --data (default /tmp/ballast-diff-bench), two OCI layout
-directories with uncompressed layers:
+Writes, under --data (default /tmp/ballast-diff-bench, or -gzip after it),
+two OCI layout directories with uncompressed layers, or with
+`--compression gzip` gzip layers as registries serve them (the base blob
+compressed once and shared, so both images hold the same digest):
 
 - `old/`: a BASE layer (--base-gb, default 3 GB, large files) and a TOP
   layer of its own (--top-mb, default 300 MB);
@@ -24,15 +26,18 @@ bytes read (the kernel's `rchar`, exact whatever the load):
 Acceptance: the diff reads no more bytes than `old` and `new-top` together
 (the shared BASE is read once, every other layer once), and its CPU time is
 within --tolerance (15 %) of theirs. Prints a table and writes it to
---results (default bench/DIFF-RESULTS.md). Content is seeded: the same
-bytes on every machine.
+--results (default bench/DIFF-RESULTS.md, bench/DIFF-RESULTS-GZIP.md with
+gzip). Content is seeded: the same bytes on every machine. With gzip the
+bytes read are the compressed blobs; CPU time includes inflating them.
 
 Usage: CARGO_TARGET_DIR=... python3 bench/diff.py [--ballast PATH] [--runs N]
+       python3 bench/diff.py --compression gzip --data /work/bench-data/diff-gzip
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import io
 import json
@@ -53,10 +58,15 @@ VERSION = 1
 
 
 class Pool:
-    """Seeded 8 MiB of bytes; files are 1 MiB slices at seeded offsets."""
+    """Seeded 8 MiB of bytes; files are 1 MiB slices at seeded offsets.
+    `compressible`: 16 distinct byte values (4 bits of entropy a byte), so
+    gzip halves them and inflating costs real work, as with real layers."""
 
-    def __init__(self, seed: str):
-        self.data = random.Random(seed).randbytes(8 * CHUNK)
+    def __init__(self, seed: str, compressible: bool = False):
+        data = random.Random(seed).randbytes(8 * CHUNK)
+        if compressible:
+            data = data.translate(bytes((b & 0x0F) + 0x40 for b in range(256)))
+        self.data = data
 
     def chunk(self, k: int) -> bytes:
         off = (k * 7919 * 4096) % (7 * CHUNK)
@@ -99,10 +109,14 @@ class Hashing(io.RawIOBase):
         return len(b)
 
 
-def write_layer(path: str, files: list[tuple[str, int, int]], pool: Pool) -> tuple[str, int]:
-    """A layer tar of `files` (name, size, content key); returns (sha256, size)."""
+def write_layer(path: str, files: list[tuple[str, int, int]], pool: Pool, compress: bool = False):
+    """A layer blob of `files` (name, size, content key): a tar, gzipped
+    (level 1, no name or time in the header) when `compress`. Returns
+    (diff_id, blob digest, blob size, media type)."""
     with open(path, "wb") as raw:
-        h = Hashing(raw)
+        blob_hash = Hashing(raw)
+        z = gzip.GzipFile(filename="", mode="wb", compresslevel=1, fileobj=blob_hash, mtime=0) if compress else None
+        h = Hashing(z if z else blob_hash)
         with tarfile.open(fileobj=h, mode="w|", format=tarfile.PAX_FORMAT) as t:
             for d in sorted({"/".join(n.split("/")[:i]) for n, _, _ in files for i in range(1, n.count("/") + 1)}):
                 ti = tarfile.TarInfo(d)
@@ -112,7 +126,12 @@ def write_layer(path: str, files: list[tuple[str, int, int]], pool: Pool) -> tup
                 ti = tarfile.TarInfo(name)
                 ti.size, ti.mode, ti.mtime = size, 0o644, 0
                 t.addfile(ti, io.BufferedReader(Content(pool, key, size), CHUNK))
-    return "sha256:" + h.h.hexdigest(), h.n
+        if z:
+            z.close()
+    diff_id = "sha256:" + h.h.hexdigest()
+    if not compress:
+        return diff_id, diff_id, h.n, "application/vnd.oci.image.layer.v1.tar"
+    return diff_id, "sha256:" + blob_hash.h.hexdigest(), blob_hash.n, "application/vnd.oci.image.layer.v1.tar+gzip"
 
 
 def blob(layout: str, data: bytes) -> tuple[str, int]:
@@ -122,22 +141,22 @@ def blob(layout: str, data: bytes) -> tuple[str, int]:
     return "sha256:" + d, len(data)
 
 
-def write_layout(layout: str, layers: list[tuple[str, str, int]], names: list[str]) -> None:
+def write_layout(layout: str, layers: list[tuple[str, str, str, int, str]], names: list[str]) -> None:
     """An OCI layout at `layout` whose layers are the blob files given as
-    (path, diff_id, size), hard-linked in."""
+    (path, diff_id, digest, size, media type), hard-linked in."""
     os.makedirs(os.path.join(layout, "blobs/sha256"), exist_ok=True)
     with open(os.path.join(layout, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
     descs = []
-    for path, diff_id, size in layers:
-        dst = os.path.join(layout, "blobs/sha256", diff_id.split(":")[1])
+    for path, _, digest, size, media in layers:
+        dst = os.path.join(layout, "blobs/sha256", digest.split(":")[1])
         if not os.path.exists(dst):
             os.link(path, dst)
-        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": diff_id, "size": size})
+        descs.append({"mediaType": media, "digest": digest, "size": size})
     config = {
         "architecture": "amd64",
         "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": [d for _, d, _ in layers]},
+        "rootfs": {"type": "layers", "diff_ids": [d for _, d, _, _, _ in layers]},
         "history": [{"created_by": f"/bin/sh -c {n}"} for n in names],
     }
     cd, cs = blob(layout, json.dumps(config).encode())
@@ -153,15 +172,18 @@ def write_layout(layout: str, layers: list[tuple[str, str, int]], names: list[st
             {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms}]}, f)
 
 
-def generate(data: str, base_gb: float, top_mb: int) -> None:
+def generate(data: str, base_gb: float, top_mb: int, compress: bool) -> None:
     stamp = os.path.join(data, "stamp.json")
     want = {"version": VERSION, "base_gb": base_gb, "top_mb": top_mb}
+    if compress:
+        want["compression"] = "gzip"
+        want["content"] = "4-bit"
     if os.path.exists(stamp) and json.load(open(stamp)) == want:
         print(f"== images in {data} are up to date")
         return
     shutil.rmtree(data, ignore_errors=True)
     os.makedirs(os.path.join(data, "layers"))
-    pool = Pool("ballast-diff-bench")
+    pool = Pool("ballast-diff-bench", compressible=compress)
     t0 = time.time()
     base_files = []
     total, k = int(base_gb * 1e9), 0
@@ -171,7 +193,7 @@ def generate(data: str, base_gb: float, top_mb: int) -> None:
         total -= size
         k += 1
     base = os.path.join(data, "layers/base.tar")
-    base_id, base_size = write_layer(base, base_files, pool)
+    base_layer = (base, *write_layer(base, base_files, pool, compress))
     tops = {}
     for side, off in (("old", 50_000), ("new", 60_000)):
         files, total, k = [], top_mb * CHUNK, 0
@@ -181,14 +203,14 @@ def generate(data: str, base_gb: float, top_mb: int) -> None:
             total -= size
             k += 1
         p = os.path.join(data, f"layers/{side}-top.tar")
-        tops[side] = (p, *write_layer(p, files, pool))
-    write_layout(os.path.join(data, "old"), [(base, base_id, base_size), tops["old"]],
+        tops[side] = (p, *write_layer(p, files, pool, compress))
+    write_layout(os.path.join(data, "old"), [base_layer, tops["old"]],
                  ["COPY base /opt/base", "COPY app /app"])
-    write_layout(os.path.join(data, "new"), [(base, base_id, base_size), tops["new"]],
+    write_layout(os.path.join(data, "new"), [base_layer, tops["new"]],
                  ["COPY base /opt/base", "COPY app /app"])
     write_layout(os.path.join(data, "new-top"), [tops["new"]], ["COPY app /app"])
     json.dump(want, open(stamp, "w"))
-    print(f"== generated in {time.time() - t0:.0f} s: base {base_size / 1e9:.2f} GB, tops {top_mb} MiB each")
+    print(f"== generated in {time.time() - t0:.0f} s: base blob {base_layer[3] / 1e9:.2f} GB, tops {top_mb} MiB each")
 
 
 def timed(cmd: list[str]) -> tuple[float, float, int]:
@@ -210,20 +232,25 @@ def timed(cmd: list[str]) -> tuple[float, float, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default="/tmp/ballast-diff-bench")
+    ap.add_argument("--data", help="where the images go [/tmp/ballast-diff-bench, -gzip for gzip]")
+    ap.add_argument("--compression", choices=["none", "gzip"], default="none",
+                    help="layer blobs uncompressed, or gzip as registries serve them")
     ap.add_argument("--base-gb", type=float, default=3.0)
     ap.add_argument("--top-mb", type=int, default=300)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--tolerance", type=float, default=0.15)
     ap.add_argument("--ballast", help="time this binary instead of building one")
-    ap.add_argument("--results", default=os.path.join(HERE, "DIFF-RESULTS.md"))
+    ap.add_argument("--results", help="[bench/DIFF-RESULTS.md, DIFF-RESULTS-GZIP.md for gzip]")
     a = ap.parse_args()
+    gz = a.compression == "gzip"
+    a.data = a.data or ("/tmp/ballast-diff-bench" + ("-gzip" if gz else ""))
+    a.results = a.results or os.path.join(HERE, "DIFF-RESULTS-GZIP.md" if gz else "DIFF-RESULTS.md")
     exe = a.ballast
     if not exe:
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
         target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
         exe = os.path.join(target, "release", "ballast")
-    generate(a.data, a.base_gb, a.top_mb)
+    generate(a.data, a.base_gb, a.top_mb, gz)
     d = a.data
     cases = [
         ("diff old new", [exe, "diff", f"{d}/old", f"{d}/new", "--json", "/dev/null", "--no-progress"]),
@@ -250,7 +277,7 @@ def main() -> None:
         "# `ballast diff` cost",
         "",
         f"Generated by `bench/diff.py` (base {a.base_gb} GB shared, {a.top_mb} MiB top layer per side,",
-        f"uncompressed OCI layout directories; median of {a.runs} runs; {os.cpu_count()} cores, 1-minute load {load:.1f}).",
+        f"{'gzip' if gz else 'uncompressed'} OCI layout directories; median of {a.runs} runs; {os.cpu_count()} cores, 1-minute load {load:.1f}).",
         "Bytes read: the kernel's count of bytes the process read (`rchar`).",
         "",
         "| case | wall s | CPU s | bytes read |",

@@ -64,13 +64,16 @@ wait_for() {
 }
 
 # shot NAME COLS ROWS WAIT_TEXT [KEYS...]: one screenshot, from a fresh start.
+# shot_args (ballast's arguments, quoted for the shell; default the image)
+# and shot_opened (what the first screen shows) change what is started.
 shot() {
   local name="$1" cols="$2" rows="$3" ready="$4"
   shift 4
+  local args="${shot_args:-"'${shot_image:-$image}'"}"
   # A tmux server of its own per shot: never a user's, never a stale one.
   socket="ballast-shots-$$-$name"
   tmux -L "$socket" -f /dev/null new-session -d -s shot -x "$cols" -y "$rows" \
-    "TERM=xterm-256color '$ballast' '${shot_image:-$image}'; sleep 60"
+    "TERM=xterm-256color '$ballast' $args; sleep 60"
   tmux -L "$socket" set-option -g status off
   tmux -L "$socket" set-option -s escape-time 0
   tmux -L "$socket" set-option -g default-terminal xterm-256color
@@ -78,7 +81,7 @@ shot() {
     -tn xterm-256color -fa 'DejaVu Sans Mono' -fs 11 -b 8 +sb "${palette[@]}" \
     -e tmux -L "$socket" attach -t shot &
   local xterm_pid=$!
-  wait_for "Files · step"
+  wait_for "${shot_opened:-Files · step}"
   local key
   for key in "$@"; do
     if [[ "$key" == type:* ]]; then
@@ -119,6 +122,11 @@ shot_image="$repo/sample-images/ml-cuda.oci.tar" shot packages 150 42 "Esc back"
 shot small-80x24 80 24 "Waste & fixes" Tab Down Down Down Space
 # A file's text, read from the archive on demand (v).
 shot view-file 150 42 "any other key closes" / type:main.py$ Enter End v
+# `ballast diff OLD NEW`: the diff lens on NEW (one more pip package),
+# the changed paths with their bytes, the pip step marked.
+diff_dir="$repo/sample-images/diff"
+shot_args="diff '$diff_dir/old.oci.tar' '$diff_dir/pip-added.oci.tar'" \
+  shot_opened="changed vs OLD" shot diff-lens 150 42 "core.py" Up
 # A large real image: Debian + pip (numpy), filtered; directory sizes are
 # the matching files' bytes.
 ml_pip="${ML_PIP_IMAGE:-$repo/sample-images/ml-pip/ml-pip.docker.tar}"

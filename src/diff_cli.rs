@@ -39,6 +39,10 @@ Budgets can also live in ./ballast.toml (or --config FILE):
   max_pull = \"200MB\"
   fail_on_new = [\"cache\", \"build-tooling\"]
 
+On a terminal with no output flag (--json, --markdown, --html, --format),
+the interactive UI opens on NEW with the diff as a lens (D turns it off,
+a switches between the changed paths and NEW's whole tree).
+
 Layers with the same diff_id on both sides are indexed once.
 Exit codes: 0 compared and within budget, 1 over a budget, 2 could not analyse.";
 
@@ -62,9 +66,10 @@ pub struct DiffCli {
     #[arg(long, value_name = "PATH|-", num_args = 0..=1, default_missing_value = "-")]
     pub json: Option<String>,
 
-    /// Format on stdout.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    /// Format on stdout [default: text; on a terminal with no output
+    /// flag, the interactive UI opens on NEW with the diff as a lens].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 
     /// Also write the Markdown (a pull-request comment) to PATH.
     #[arg(long, value_name = "PATH")]
@@ -125,9 +130,13 @@ struct DiffSettings {
     budgets: DiffBudgets,
     json: Option<JsonTarget>,
     format: Format,
+    /// `--format` was given (so no interactive UI).
+    format_given: bool,
     markdown: Option<PathBuf>,
     html: Option<JsonTarget>,
     progress: bool,
+    /// `[tui]` of `ballast.toml`, for the interactive lens.
+    tui: ballast::present::tui::config::TuiConfig,
 }
 
 /// `[diff]` of a `ballast.toml`; the rest is read by [`Cli`].
@@ -216,9 +225,11 @@ impl DiffCli {
             new,
             html,
             options: single.options,
+            tui: single.tui,
             budgets,
             json,
-            format: self.format,
+            format: self.format.unwrap_or(Format::Text),
+            format_given: self.format.is_some(),
             markdown: self.markdown,
             progress: !self.no_progress,
         })
@@ -238,7 +249,10 @@ pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
             "-: stdin is a terminal; pipe an archive in (`docker save IMAGE | ballast diff old.tar -`)",
         );
     }
-    let (report, page) = match run(&s) {
+    if interactive(&s) {
+        return crate::diff_tui::run(&s.tui, || run(&s).map(|(r, _, new)| (r, new)));
+    }
+    let (report, page, _) = match run(&s) {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
@@ -254,13 +268,22 @@ pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
     }
 }
 
-fn fail(message: &str) -> ExitCode {
+/// The lens, when a person is at a terminal and asked for no output.
+fn interactive(s: &DiffSettings) -> bool {
+    io::stdout().is_terminal()
+        && s.json.is_none()
+        && s.markdown.is_none()
+        && s.html.is_none()
+        && !s.format_given
+}
+
+pub(crate) fn fail(message: &str) -> ExitCode {
     eprintln!("ballast: error: {}", present::text::one_line(message));
     ExitCode::from(EXIT_UNANALYZABLE)
 }
 
 /// The comparison, and the growth page when `--html` asks for it.
-fn run(s: &DiffSettings) -> Result<(DiffReport, Option<PageData>), String> {
+fn run(s: &DiffSettings) -> Result<(DiffReport, Option<PageData>, ballast::Analysis), String> {
     let mut options = s.options.clone();
     let load_progress = Arc::new(LoadProgress::default());
     options.load.progress = Some(Arc::clone(&load_progress));
@@ -273,29 +296,22 @@ fn run(s: &DiffSettings) -> Result<(DiffReport, Option<PageData>), String> {
     };
     display.finish();
     let (old_a, new_a) = result.map_err(|e| e.one_line())?;
-    let new_side = diff::side_of(&new_a.report)?;
-    let new_files = FileSizes::of_image(&new_a.image);
-    let new_in = diff::Input {
-        side: &new_side,
-        kind: SideKind::Image,
-        files: Some(&new_files),
-    };
-    Ok(match (&s.old, old_a) {
+    let (report, page) = match (&s.old, old_a) {
         (_, Some(old_a)) => {
-            let old_side = diff::side_of(&old_a.report)?;
-            let old_files = FileSizes::of_image(&old_a.image);
-            let old_in = diff::Input {
-                side: &old_side,
-                kind: SideKind::Image,
-                files: Some(&old_files),
-            };
             let page = s
                 .html
                 .as_ref()
                 .map(|_| html_data::diff_page(html_side(&old_a), html_side(&new_a)));
-            (diff::compare(&old_in, &new_in, &s.budgets), page)
+            (ballast::pair::compare(&old_a, &new_a, &s.budgets)?, page)
         }
         (Old::Baseline(path), None) => {
+            let new_side = diff::side_of(&new_a.report)?;
+            let new_files = FileSizes::of_image(&new_a.image);
+            let new_in = diff::Input {
+                side: &new_side,
+                kind: SideKind::Image,
+                files: Some(&new_files),
+            };
             let text =
                 std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             let old_side =
@@ -308,7 +324,8 @@ fn run(s: &DiffSettings) -> Result<(DiffReport, Option<PageData>), String> {
             (diff::compare(&old_in, &new_in, &s.budgets), None)
         }
         (Old::Image(old), None) => return Err(format!("{}: was not analysed", old.display())),
-    })
+    };
+    Ok((report, page, new_a))
 }
 
 /// One image as the HTML growth page reads it.

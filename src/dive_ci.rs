@@ -7,7 +7,7 @@
 use ballast::analyze::dive::{CiRule, CiRules, CiRulesError, IgnoredKey, parse_ratio, parse_size};
 
 /// What a `key:` line carries after the colon.
-enum YamlValue {
+pub(crate) enum YamlValue {
     /// Nothing (or `~`/`null`): a YAML null. Into dive's string fields a null
     /// changes nothing, so the default stays.
     Null,
@@ -221,11 +221,11 @@ impl CiFileParser {
 }
 
 /// True when nothing but whitespace or a comment follows `key:`.
-fn has_no_value(rest: &str) -> bool {
+pub(crate) fn has_no_value(rest: &str) -> bool {
     rest.trim_start_matches([' ', '\t']).is_empty() || is_comment(rest)
 }
 
-fn is_document_marker(content: &str, marker: &str) -> bool {
+pub(crate) fn is_document_marker(content: &str, marker: &str) -> bool {
     content
         .strip_prefix(marker)
         .is_some_and(|rest| rest.trim_start().is_empty() || is_comment(rest))
@@ -240,7 +240,7 @@ fn is_comment(rest: &str) -> bool {
 const UNSUPPORTED_STARTS: [char; 9] = ['[', '{', '&', '*', '!', '|', '>', '@', '`'];
 
 /// Splits `key: rest`, the key unquoted.
-fn split_key(content: &str) -> Result<(String, &str), String> {
+pub(crate) fn split_key(content: &str) -> Result<(String, &str), String> {
     if content == "-" || content.starts_with("- ") {
         return Err("lists are not supported here; expected `key: value`".to_owned());
     }
@@ -286,7 +286,7 @@ fn find_value_colon(content: &str) -> Option<usize> {
 }
 
 /// The value after `key:`.
-fn parse_value(rest: &str) -> Result<YamlValue, String> {
+pub(crate) fn parse_value(rest: &str) -> Result<YamlValue, String> {
     let value = rest.trim_start_matches([' ', '\t']);
     if value.is_empty() || value.starts_with('#') {
         return Ok(YamlValue::Null);

@@ -4,7 +4,9 @@
 
 mod cli;
 mod diff_cli;
+mod diff_tui;
 mod dive_ci;
+mod dive_config;
 mod dockerfile_source;
 mod fix_cli;
 mod outputs;
@@ -141,7 +143,9 @@ fn start_loading(input: Input, mut options: ballast::Options) -> io::Result<pres
     })
 }
 
-fn run_tui(s: Settings) -> ExitCode {
+fn run_tui(mut s: Settings) -> ExitCode {
+    // dive's own config: its remapped keys, under ballast.toml's.
+    dive_config::apply_from_env(&mut s.tui);
     match start_loading(s.input, s.options).and_then(|l| present::tui::run(l, &s.tui)) {
         Ok(present::tui::Outcome::Quit) => ExitCode::SUCCESS,
         Ok(present::tui::Outcome::OverBudget(verdict)) => {

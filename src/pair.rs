@@ -44,3 +44,31 @@ pub fn analyze_reusing_from(
         .collect();
     run_pipeline_reusing(input, opts, &|d| by_diff_id.get(d).map(|l| (*l).clone()))
 }
+
+/// `ballast diff` of two analysed images: reports and final trees compared,
+/// `budgets` checked.
+///
+/// # Errors
+/// When a report cannot be read back as a comparison side.
+pub fn compare(
+    old: &Analysis,
+    new: &Analysis,
+    budgets: &crate::analyze::diff::DiffBudgets,
+) -> Result<crate::analyze::diff_report::DiffReport, String> {
+    use crate::analyze::diff::{self, FileSizes};
+    use crate::analyze::diff_report::SideKind;
+    let new_side = diff::side_of(&new.report)?;
+    let new_files = FileSizes::of_image(&new.image);
+    let old_side = diff::side_of(&old.report)?;
+    let old_files = FileSizes::of_image(&old.image);
+    let side = |side, files| diff::Input {
+        side,
+        kind: SideKind::Image,
+        files: Some(files),
+    };
+    Ok(diff::compare(
+        &side(&old_side, &old_files),
+        &side(&new_side, &new_files),
+        budgets,
+    ))
+}

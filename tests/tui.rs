@@ -1919,3 +1919,449 @@ fn with_a_dockerfile_the_step_details_name_its_line() {
     }
     assert!(seen > 0, "no mapped step was shown");
 }
+
+// --- `ballast diff OLD NEW`: the diff lens ---
+
+fn diff_sample(name: &str) -> PathBuf {
+    root().join(format!("sample-images/diff/{name}.oci.tar"))
+}
+
+/// What `ballast diff OLD NEW` computes before its UI opens: both images
+/// analysed (shared layers once) and compared.
+fn diff_pair(old: &str, new: &str) -> (Model, Arc<ballast::analyze::diff_report::DiffReport>) {
+    let opts = ballast::Options::default();
+    let (o, n) = ballast::pair::analyze_pair(
+        &Input::Path(diff_sample(old)),
+        &Input::Path(diff_sample(new)),
+        &opts,
+    )
+    .expect("pair analysed");
+    let report = ballast::pair::compare(&o, &n, &Default::default()).expect("compared");
+    (Model::new(n), Arc::new(report))
+}
+
+impl Session {
+    /// The UI as `ballast diff OLD NEW` opens it: NEW with the lens on.
+    fn diff(old: &str, new: &str, width: u16, height: u16) -> Session {
+        let (model, report) = diff_pair(old, new);
+        Session::with_lens(model, report, width, height)
+    }
+
+    fn with_lens(
+        model: Model,
+        report: Arc<ballast::analyze::diff_report::DiffReport>,
+        width: u16,
+        height: u16,
+    ) -> Session {
+        let mut s = Session::of(model, width, height);
+        let lens = ballast::browse::diff_lens::DiffLens::new(report, s.app().model());
+        s.app_mut().set_diff(lens);
+        s
+    }
+
+    /// The changed-paths rows: mark, path, change.
+    fn diff_rows(&self) -> Vec<(char, String, i64)> {
+        let d = self.app().diff().expect("a diff lens");
+        d.tree
+            .rows()
+            .iter()
+            .map(|r| {
+                let n = d.lens.tree.node(r.node).expect("node");
+                (
+                    n.diff.symbol(),
+                    String::from_utf8_lossy(&d.lens.tree.path(r.node)).into_owned(),
+                    n.diff.delta,
+                )
+            })
+            .collect()
+    }
+}
+
+/// The changed files of a report, as the lens must list them.
+fn diff_report_files(
+    report: &ballast::analyze::diff_report::DiffReport,
+) -> std::collections::BTreeSet<(String, i64)> {
+    report
+        .all_paths
+        .iter()
+        .map(|c| (c.path.display()[1..].to_string(), c.delta_bytes))
+        .collect()
+}
+
+#[test]
+fn diff_lens_opens_on_what_new_changed_with_the_step_marked() {
+    // pip-added: the pip step installs `beta` too.
+    let mut s = Session::diff("old", "pip-added", 130, 36);
+    s.keys(&[]);
+    let app = s.app();
+    let d = app.diff().expect("the lens");
+    assert!(d.on && d.shows_tree());
+    use ballast::analyze::diff_report::StepStatus;
+    let statuses: Vec<Option<StepStatus>> = (0..app.model().step_count())
+        .map(|i| d.lens.step_status(i))
+        .collect();
+    let pip = app
+        .model()
+        .step_labels
+        .iter()
+        .position(|l| l.contains("pip install"))
+        .expect("the pip step");
+    for (i, st) in statuses.iter().enumerate() {
+        let want = if i == pip {
+            StepStatus::Changed
+        } else {
+            StepStatus::Same
+        };
+        assert_eq!(*st, Some(want), "step {i}");
+    }
+    // Every changed file is a leaf of the changed-paths tree, with its
+    // byte change, and nothing else is: beta's files, all added.
+    let leaves: std::collections::BTreeSet<(String, i64)> = s
+        .diff_rows()
+        .into_iter()
+        .filter(|(_, p, _)| {
+            !s.diff_rows()
+                .iter()
+                .any(|(_, q, _)| q.starts_with(&format!("{p}/")))
+        })
+        .map(|(_, p, d)| (p, d))
+        .collect();
+    assert_eq!(leaves, diff_report_files(&d.lens.report));
+    assert!(
+        leaves.iter().all(|(p, d)| p.contains("beta") && *d > 0),
+        "{leaves:?}"
+    );
+    // `usr/` held files before: it grew; `beta/` is new.
+    let rows = s.diff_rows();
+    let mark = |path: &str| rows.iter().find(|(_, p, _)| p == path).map(|r| r.0);
+    assert_eq!(mark("usr"), Some('↑'));
+    assert_eq!(
+        mark("usr/local/lib/python3.11/site-packages/beta"),
+        Some('+')
+    );
+    let screen = s.screen_text();
+    assert!(screen.contains("ballast diff"), "{screen}");
+    assert!(screen.contains("vs OLD: 1 changed"), "{screen}");
+    assert!(screen.contains("rebuilt from step 4"), "{screen}");
+    assert!(screen.contains("pull 78.3 kB in 1 layer"), "{screen}");
+    insta::assert_snapshot!("diff_lens_pip_added_130x36", screen);
+}
+
+#[test]
+fn diff_lens_toggles_changed_only_and_off() {
+    // file-grown: the COPY of data/ copies a longer blob.bin.
+    let mut s = Session::diff("old", "file-grown", 130, 36);
+    let (_, _, grown) = s
+        .diff_rows()
+        .into_iter()
+        .find(|(_, p, _)| p == "opt/data/blob.bin")
+        .expect("blob.bin changed");
+    assert!(grown > 0);
+    // The details of the selected change say OLD → NEW.
+    s.keys(&[Key(KeyCode::Tab), Key(KeyCode::End)]);
+    assert_eq!(
+        s.app().selected_path().as_deref(),
+        Some("/opt/data/blob.bin")
+    );
+    let screen = s.screen_text();
+    assert!(screen.contains("grown"), "{screen}");
+    assert!(screen.contains("OLD "), "{screen}");
+    // A filter narrows NEW's tree: the changed-paths list makes way.
+    s.keys(&[ch('w')]);
+    assert!(!s.app().diff().unwrap().shows_tree());
+    assert!(s.app().settings().wasted_only);
+    s.keys(&[ch('w'), ch('a')]);
+    assert!(s.app().diff().unwrap().shows_tree());
+    // `a`: NEW's whole tree, the changed paths marked with their change.
+    s.keys(&[ch('a')]);
+    assert!(!s.app().diff().unwrap().shows_tree());
+    let opt = s.app().model().tree().lookup(b"opt/data/blob.bin").unwrap();
+    let m = s.app().diff().unwrap().lens.mark(opt).expect("marked");
+    assert_eq!((m.symbol(), m.delta), ('↑', grown));
+    s.keys(&[Key(KeyCode::Home), Key(KeyCode::Right)]);
+    s.keys(&[ch('/'), Text("blob"), Key(KeyCode::Enter)]);
+    let screen = s.screen_text();
+    let line = screen
+        .lines()
+        .find(|l| l.contains("blob.bin"))
+        .expect("blob.bin shown");
+    assert!(line.contains('↑'), "{line}");
+    assert!(
+        line.contains(&ballast::present::diff_text::signed(grown)),
+        "{line}"
+    );
+    insta::assert_snapshot!("diff_lens_marks_in_new_tree_130x36", screen);
+    // `D`: the lens off, the plain browser back (its own header and
+    // marks); `D` again, on.
+    s.keys(&[ch('D')]);
+    assert!(!s.app().diff().unwrap().on);
+    let screen = s.screen_text();
+    assert!(screen.contains("efficiency"), "{screen}");
+    assert!(!screen.contains("vs OLD"), "{screen}");
+    s.keys(&[ch('D')]);
+    assert!(s.app().diff().unwrap().on);
+    assert!(s.screen_text().contains("vs OLD"));
+    // Quitting is quitting, lens or not.
+    s.keys(&[ch('q')]);
+    assert!(s.app().should_quit());
+}
+
+#[test]
+fn diff_lens_lists_removed_paths_and_moved_steps() {
+    // pip-added → old: beta's files are gone.
+    let mut s = Session::diff("pip-added", "old", 130, 36);
+    let rows = s.diff_rows();
+    assert!(!rows.is_empty());
+    // Files and beta's own directories removed; `usr/` and the others
+    // above it only shrank.
+    for (m, p, d) in &rows {
+        let want = if p.contains("beta") { '-' } else { '↓' };
+        assert_eq!((*m, *d < 0), (want, true), "{p}");
+    }
+    let removed = s.app().diff().unwrap().lens.removed_paths();
+    assert_eq!(
+        removed as usize,
+        diff_report_files(&s.app().diff().unwrap().lens.report).len()
+    );
+    // In NEW's tree they cannot be: the title counts them.
+    s.keys(&[ch('a')]);
+    let screen = s.screen_text();
+    assert!(
+        screen.contains(&format!("{removed} removed (a lists them)")),
+        "{screen}"
+    );
+    // A removed file cannot be read from NEW.
+    s.keys(&[ch('a'), Key(KeyCode::Tab), Key(KeyCode::End), ch('v')]);
+    assert!(
+        s.app().message().unwrap_or_default().contains("only OLD"),
+        "{:?}",
+        s.app().message()
+    );
+
+    // step-moved: the app is copied before the pip step.
+    let mut s = Session::diff("old", "step-moved", 130, 36);
+    s.keys(&[]);
+    let d = s.app().diff().unwrap();
+    use ballast::analyze::diff_report::StepStatus;
+    let moved: Vec<usize> = (0..s.app().model().step_count())
+        .filter(|&i| d.lens.step_status(i) == Some(StepStatus::Moved))
+        .collect();
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    let label = &s.app().model().step_labels[moved[0]];
+    assert!(
+        label.contains("pip install") || label.contains("/app/"),
+        "{label}"
+    );
+    let screen = s.screen_text();
+    assert!(screen.contains("1 moved"), "{screen}");
+    assert!(screen.contains('↕'), "{screen}");
+}
+
+#[test]
+fn diff_lens_against_a_baseline_marks_steps_and_says_why_not_paths() {
+    use ballast::analyze::diff::{self, FileSizes};
+    use ballast::analyze::diff_report::SideKind;
+    let opts = ballast::Options::default();
+    let old = ballast::run_pipeline(&Input::Path(diff_sample("old")), &opts).expect("old");
+    let new = ballast::run_pipeline(&Input::Path(diff_sample("cache-left")), &opts).expect("new");
+    // As `--baseline`: OLD is its saved JSON report, with no file list.
+    let json = serde_json::to_string(&old.report).expect("json");
+    let old_side = diff::parse_baseline(&json).expect("baseline");
+    let new_side = diff::side_of(&new.report).expect("side");
+    let files = FileSizes::of_image(&new.image);
+    let report = diff::compare(
+        &diff::Input {
+            side: &old_side,
+            kind: SideKind::Report,
+            files: None,
+        },
+        &diff::Input {
+            side: &new_side,
+            kind: SideKind::Image,
+            files: Some(&files),
+        },
+        &Default::default(),
+    );
+    let mut s = Session::with_lens(Model::new(new), Arc::new(report), 130, 36);
+    s.keys(&[]);
+    let d = s.app().diff().unwrap();
+    assert!(d.on && !d.shows_tree() && !d.lens.has_paths());
+    assert!(d.lens.paths_note().unwrap().contains("OLD's image"));
+    let screen = s.screen_text();
+    assert!(screen.contains("paths not compared (baseline)"), "{screen}");
+    assert!(screen.contains("vs OLD: 1 changed"), "{screen}");
+    assert!(screen.contains("paths: which files appeared"), "{screen}");
+    // `a` is the step's own changes again: nothing to list against OLD.
+    s.keys(&[ch('a')]);
+    assert_eq!(s.app().settings().mode, Mode::StepOnly);
+    insta::assert_snapshot!("diff_lens_baseline_130x36", s.screen_text());
+}
+
+#[test]
+fn real_terminal_diff_opens_the_lens_and_quits_with_exit_0() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = dir.path().join("status");
+    let t = Tmux {
+        socket: format!("ballast-e2e-diff-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "'{}' diff '{}' '{}'; echo \"exit=$?\" > '{}'",
+        env!("CARGO_BIN_EXE_ballast"),
+        diff_sample("old").display(),
+        diff_sample("pip-added").display(),
+        status.display()
+    );
+    t.start(&cmd, 130, 36);
+    let first = t.wait_for("changed vs OLD");
+    assert!(first.contains("ballast diff"), "{first}");
+    assert!(first.contains("vs OLD: 1 changed"), "{first}");
+    assert!(first.contains("core.py"), "{first}");
+    // Esc does not quit; D turns the lens off, the plain browser shows.
+    t.run(&["send-keys", "-t", "e2e", "Escape", "D"]);
+    t.wait_for("efficiency");
+    assert!(!status.exists());
+    t.run(&["send-keys", "-t", "e2e", "q"]);
+    assert_eq!(t.wait_exit(&status), "exit=0");
+    assert!(!t.screen().contains("changed vs OLD"));
+}
+
+// --- dive's own config (~/.dive.yaml): its remapped keys ---
+
+#[test]
+fn dive_keybindings_carry_over_under_ballast_toml() {
+    use ballast::present::tui::config::TuiConfig;
+    let t: toml::Table = toml::from_str("[keys]\nfilter = \"F\"\n").expect("toml");
+    let mut cfg = TuiConfig::from_toml(&t).expect("valid");
+    let entry = |n: &str, k: &str| (n.to_string(), k.to_string());
+    let ignored = cfg.add_dive_keys(&[
+        // dive's default, as `dive config` writes it: changes nothing.
+        entry("page-down", "pgdn,d"),
+        entry("quit", "ctrl+q"),
+        entry("toggle-view", "ctrl+t"),
+        // ballast.toml binds `filter`: its F wins over dive's Ctrl+P.
+        entry("filter-files", "ctrl+p"),
+        entry("toggle-wrap-tree", "ctrl+w"),
+    ]);
+    assert_eq!(ignored, ["toggle-wrap-tree (no such action in ballast)"]);
+    let mut s = Session::sample(80, 24);
+    s.app_mut().set_key_map(cfg.key_map());
+    // Ctrl+T is dive's remapped pane switch; Tab (dive's default) no more.
+    s.keys(&[Ctrl('t')]);
+    assert_eq!(s.app().focus(), Pane::Tree);
+    s.keys(&[Key(KeyCode::Tab)]);
+    assert_eq!(s.app().focus(), Pane::Tree);
+    // `d` stays the details (dive's page-down default did not take it).
+    s.keys(&[ch('d')]);
+    assert!(s.app().details_scroll().is_some());
+    s.keys(&[Key(KeyCode::Esc)]);
+    // Ctrl+P does nothing, F filters (ballast.toml wins).
+    s.keys(&[Ctrl('p')]);
+    assert!(s.app().input().is_none());
+    s.keys(&[ch('F')]);
+    assert!(s.app().input().is_some());
+    s.keys(&[Key(KeyCode::Esc)]);
+    // dive's quit moved from Ctrl+C to Ctrl+Q; ballast's own `q` stays.
+    s.keys(&[Ctrl('c')]);
+    assert!(!s.app().should_quit());
+    let out = s.events(vec![key(KeyCode::Char('q'), KeyModifiers::CONTROL)]);
+    assert!(matches!(out, Outcome::Quit) && s.app().should_quit());
+    let mut s = Session::sample(80, 24);
+    s.app_mut().set_key_map(cfg.key_map());
+    s.keys(&[ch('?')]);
+    let help = s.screen_text();
+    assert!(help.contains("q C-q"), "{help}");
+    assert!(help.contains("C-t"), "{help}");
+}
+
+#[test]
+fn real_terminal_reads_dive_yaml_from_home_and_warns_once_per_problem() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let xdg = dir.path().join("xdg");
+    std::fs::create_dir_all(xdg.join("dive")).expect("mkdir");
+    std::fs::create_dir_all(&home).expect("mkdir");
+    std::fs::write(
+        home.join(".dive.yaml"),
+        "log:\n  enabled: false\ndiff:\n  hide:\n  - unmodified\nkeybinding:\n  quit: ctrl+x\n  filter-files: ctrl+p\n  toggle-wrap-tree: ctrl+w\n  frobnicate: z\n",
+    )
+    .expect("write");
+    // A second, broken file: warned about, the first still used.
+    std::fs::write(xdg.join("dive/config.yaml"), "keybinding:\n\tquit: q\n").expect("write");
+    let status = dir.path().join("status");
+    let t = Tmux {
+        socket: format!("ballast-e2e-dive-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "cd '{}' && env HOME='{}' XDG_CONFIG_HOME='{}' XDG_CONFIG_DIRS='{}' DIVE_CONFIG= '{}' '{}'; echo \"exit=$?\" > '{}'",
+        dir.path().display(),
+        home.display(),
+        xdg.display(),
+        dir.path().join("none").display(),
+        env!("CARGO_BIN_EXE_ballast"),
+        sample().display(),
+        status.display()
+    );
+    t.start(&cmd, 100, 30);
+    t.wait_for("Files · step 14");
+    // Ctrl+P filters (dive's remap); Ctrl+C no longer quits.
+    t.run(&["send-keys", "-t", "e2e", "C-p"]);
+    t.wait_for("substring or regex");
+    t.run(&["send-keys", "-t", "e2e", "Escape"]);
+    t.wait_until("the prompt closed", |s| !s.contains("substring or regex"));
+    t.run(&["send-keys", "-t", "e2e", "C-c"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!status.exists(), "Ctrl+C quit:\n{}", t.screen());
+    t.run(&["send-keys", "-t", "e2e", "C-x"]);
+    assert_eq!(t.wait_exit(&status), "exit=0");
+    // Back on the shell's screen: one line per problem (joined where the
+    // terminal wrapped it).
+    let screen = t.run(&["capture-pane", "-p", "-J", "-S", "-100", "-t", "e2e"]);
+    let warnings: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with("ballast: warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{screen}");
+    assert!(
+        warnings.iter().any(|w| w.contains("config.yaml: line 2")),
+        "{screen}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("toggle-wrap-tree") && w.contains("frobnicate")),
+        "{screen}"
+    );
+}
+
+#[test]
+fn diff_lens_renders_at_80x24_and_in_tiny_terminals() {
+    for (w, h) in [(80, 24), (40, 12), (10, 3), (1, 1)] {
+        let mut s = Session::diff("old", "pip-added", w, h);
+        // Every view of the lens, navigated, at this size.
+        s.keys(&[
+            Key(KeyCode::Tab),
+            Key(KeyCode::Down),
+            ch(' '),
+            ch('a'),
+            Key(KeyCode::End),
+            ch('D'),
+            ch('D'),
+            ch('d'),
+        ]);
+        assert!(!s.app().should_quit());
+    }
+    let mut s = Session::diff("old", "pip-added", 80, 24);
+    s.keys(&[]);
+    let screen = s.screen_text();
+    assert!(screen.lines().all(|l| l.chars().count() <= 80), "{screen}");
+    assert!(screen.contains("q quit"), "{screen}");
+    insta::assert_snapshot!("diff_lens_80x24", screen);
+}

@@ -8,6 +8,7 @@
 //! not name ratatui or crossterm: keys and drawing live in
 //! [`crate::present::tui`], so everything here is unit-tested alone.
 
+pub mod diff_lens;
 pub mod fixes;
 pub mod lens;
 pub mod list;

@@ -21,6 +21,7 @@ use crate::index::path;
 
 use super::keys::{Action, KeyMap};
 use super::layout::{self, Areas, Content, Pane};
+use super::panes::diff::DiffState;
 use super::panes::files::FilesState;
 use super::panes::packages::PackagesState;
 use super::panes::steps::{StepsState, final_step};
@@ -103,6 +104,8 @@ pub struct App {
     copied: Option<String>,
     message: Option<String>,
     quit: bool,
+    /// `ballast diff OLD NEW`: the comparison shown as a lens.
+    diff: Option<DiffState>,
 }
 
 impl App {
@@ -127,6 +130,7 @@ impl App {
             copied: None,
             message: None,
             quit: false,
+            diff: None,
             theme,
             model,
         };
@@ -138,6 +142,22 @@ impl App {
     /// Keys as `ballast.toml` binds them.
     pub fn set_key_map(&mut self, keymap: KeyMap) {
         self.keymap = keymap;
+    }
+
+    /// `ballast diff`: shows the comparison as a lens (on at first).
+    pub fn set_diff(&mut self, lens: crate::browse::diff_lens::DiffLens) {
+        self.diff = Some(DiffState::new(lens));
+        self.fit_viewports();
+    }
+
+    /// The diff lens, when the app was opened by `ballast diff`.
+    pub fn diff(&self) -> Option<&DiffState> {
+        self.diff.as_ref()
+    }
+
+    /// The files pane shows the changed-paths tree of the diff lens.
+    fn diff_tree_shown(&self) -> bool {
+        self.diff.as_ref().is_some_and(DiffState::shows_tree)
     }
 
     /// Where `y` sends the selected path (the terminal's clipboard).
@@ -163,6 +183,7 @@ impl App {
             view: self.view.as_ref(),
             keymap: &self.keymap,
             message: self.message.as_deref(),
+            diff: self.diff.as_ref().filter(|d| d.on),
         }
     }
 
@@ -273,6 +294,14 @@ impl App {
 
     /// The selected file's path as shown, e.g. `/app/main.py`.
     pub fn selected_path(&self) -> Option<String> {
+        if let Some(p) = self
+            .diff
+            .as_ref()
+            .filter(|d| d.shows_tree())
+            .and_then(DiffState::selected_path)
+        {
+            return Some(path::display(&p));
+        }
         let node = self.files.tree.selected_node()?;
         Some(path::display(&self.model.tree().path(node)))
     }
@@ -317,6 +346,9 @@ impl App {
         let packages = self.model.packages().len();
         self.packages.nav.set_height(h(a.packages), packages);
         self.files.tree.set_height(h(a.tree));
+        if let Some(d) = self.diff.as_mut() {
+            d.tree.set_height(h(a.tree));
+        }
     }
 
     pub fn key(&mut self, k: KeyEvent) {
@@ -356,6 +388,15 @@ impl App {
     }
 
     pub fn act(&mut self, action: Action) {
+        // Filters narrow NEW's tree: the changed-paths list makes way for
+        // it (its marks stay).
+        if matches!(
+            action,
+            Action::Filter | Action::MinSize | Action::WastedOnly | Action::HideUnmodified
+        ) && let Some(d) = self.diff.as_mut().filter(|d| d.shows_tree())
+        {
+            d.changed_only = false;
+        }
         let model = &self.model;
         match action {
             Action::Quit => self.quit = true,
@@ -398,6 +439,17 @@ impl App {
                     previous: current,
                 });
             }
+            Action::DiffLens => self.toggle_diff_lens(),
+            Action::ToggleMode
+                if self
+                    .diff
+                    .as_ref()
+                    .is_some_and(|d| d.on && d.lens.has_paths()) =>
+            {
+                if let Some(d) = self.diff.as_mut() {
+                    d.toggle_changed_only();
+                }
+            }
             Action::ToggleMode => self.files.toggle_mode(model),
             Action::ShowStepOnly => self.files.set_mode(model, Mode::StepOnly),
             Action::Sort if self.focus == Pane::Packages => self.packages.cycle_sort(model),
@@ -437,6 +489,11 @@ impl App {
                 self.steps.apply(m);
                 self.step_changed();
             }
+            Pane::Tree if self.diff_tree_shown() => {
+                if let Some(d) = self.diff.as_mut() {
+                    d.move_selection(m);
+                }
+            }
             Pane::Tree => self.files.move_selection(m),
             Pane::Waste => self.waste.apply(m),
             Pane::Packages => self.packages.apply(&self.model, m),
@@ -467,6 +524,15 @@ impl App {
         if self.focus != Pane::Tree {
             if action == Action::Fold || action == Action::FoldAll {
                 self.message = Some("Tab to the file tree to open directories".into());
+            }
+            return;
+        }
+        if let Some(d) = self.diff.as_mut().filter(|d| d.shows_tree()) {
+            match action {
+                Action::Left => d.left(),
+                Action::Right => d.right(),
+                Action::Fold => d.fold(),
+                _ => d.fold_all(),
             }
             return;
         }
@@ -562,7 +628,10 @@ impl App {
                         }
                     }
                     Pane::Tree => {
-                        let t = &mut self.files.tree;
+                        let t = match self.diff.as_mut().filter(|d| d.shows_tree()) {
+                            Some(d) => &mut d.tree,
+                            None => &mut self.files.tree,
+                        };
                         t.select_index(t.offset() + row);
                     }
                     Pane::Waste => {
@@ -631,9 +700,21 @@ impl App {
     /// the layer blob its content is in, and its size. An error says why
     /// there is nothing to read.
     fn selected_file(&self) -> Result<(Vec<u8>, String, u64), String> {
-        let (Some(node), Some(layer)) =
-            (self.files.tree.selected_node(), self.files.settings.layer)
-        else {
+        let (node, layer) = match self.diff.as_ref().filter(|d| d.shows_tree()) {
+            // The changed paths compare the final images: NEW's file as
+            // shipped.
+            Some(d) => {
+                let p = d.selected_path().ok_or("select a file in the tree first")?;
+                let node = self
+                    .model
+                    .tree()
+                    .lookup(&p)
+                    .ok_or("only OLD has this path: NEW removed it")?;
+                (Some(node), self.model.layers().len().checked_sub(1))
+            }
+            None => (self.files.tree.selected_node(), self.files.settings.layer),
+        };
+        let (Some(node), Some(layer)) = (node, layer) else {
             return Err("select a file in the tree first".into());
         };
         let at = lens::node_at(&self.model, node, layer).ok_or("not present at this step")?;
@@ -773,6 +854,26 @@ impl App {
         }
         self.message = Some(format!("copied {}", text::clean_str(&p)));
         self.copied = Some(p);
+    }
+
+    /// `D`: the diff lens on or off.
+    fn toggle_diff_lens(&mut self) {
+        match self.diff.as_mut() {
+            Some(d) => {
+                d.toggle();
+                self.message = Some(
+                    if d.on {
+                        "diff lens on"
+                    } else {
+                        "diff lens off"
+                    }
+                    .into(),
+                );
+            }
+            None => {
+                self.message = Some("no comparison: `ballast diff OLD NEW` opens this lens".into());
+            }
+        }
     }
 
     // --- across panes ---

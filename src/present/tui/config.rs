@@ -27,6 +27,9 @@ use super::theme::Theme;
 pub struct TuiConfig {
     keys: Vec<(Action, Vec<Key>)>,
     colors: Vec<(String, Color)>,
+    /// dive's own `keybinding:` entries, under `keys` (see
+    /// [`super::dive_keys`]).
+    dive: Vec<super::dive_keys::DiveBinding>,
 }
 
 /// dive's `keybinding` names and the action each is here. dive's names
@@ -51,8 +54,22 @@ const DIVE_NAMES: &[(&str, Option<Action>)] = &[
     ("toggle-wrap-tree", None),
     ("toggle-aggregated-layers", None),
     ("toggle-layer-details", None),
-    ("toggle-sort-order", None),
+    ("toggle-sort-order", Some(Action::Sort)),
+    ("close-filter-files", Some(Action::Back)),
 ];
+
+/// The action a dive `keybinding` name stands for: dive's meaning first
+/// (its `toggle-view` is the next pane), then ballast's own names; `None`
+/// when ballast has no counterpart.
+pub(super) fn dive_action(name: &str) -> Option<Action> {
+    match DIVE_NAMES.iter().find(|(n, _)| *n == name) {
+        Some((_, a)) => *a,
+        None => BINDINGS
+            .iter()
+            .find(|b| b.action.name() == name)
+            .map(|b| b.action),
+    }
+}
 
 /// Theme styles by name; the first three take a background colour.
 const STYLE_NAMES: &[&str] = &[
@@ -153,9 +170,36 @@ impl TuiConfig {
         Ok(cfg)
     }
 
+    /// Takes dive's `keybinding` entries (name, keys) under this config's
+    /// own: an action `[tui.keys]` binds keeps those keys. Returns the
+    /// entries that do not apply, for one warning line.
+    pub fn add_dive_keys(&mut self, entries: &[(String, String)]) -> Vec<String> {
+        let (applied, ignored) = super::dive_keys::resolve(entries);
+        self.dive = applied
+            .into_iter()
+            .filter(|d| !self.keys.iter().any(|(a, _)| *a == d.action))
+            .collect();
+        ignored
+    }
+
     /// The key table with this config's bindings.
     pub fn key_map(&self) -> KeyMap {
         let mut map = KeyMap::default();
+        for d in &self.dive {
+            let mut keys: Vec<Key> = map
+                .keys_of(d.action)
+                .iter()
+                .filter(|k| !d.dive_default.contains(k))
+                .copied()
+                .collect();
+            for k in &d.keys {
+                if !keys.contains(k) {
+                    keys.push(*k);
+                }
+            }
+            map.rebind(d.action, &keys);
+        }
+        // ballast.toml's own bindings win over dive's.
         for (action, keys) in &self.keys {
             map.rebind(*action, keys);
         }

@@ -114,6 +114,8 @@ pub struct Setup {
     pub keys: KeyMap,
     /// Makes the sink copied paths go to.
     pub clipboard: fn() -> ClipboardSink,
+    /// `ballast diff OLD NEW`: the comparison, shown as a lens on NEW.
+    pub diff: Option<Arc<crate::analyze::diff_report::DiffReport>>,
 }
 
 impl Default for Setup {
@@ -121,6 +123,7 @@ impl Default for Setup {
         Setup {
             keys: KeyMap::default(),
             clipboard: || Box::new(|_: &str| {}),
+            diff: None,
         }
     }
 }
@@ -154,6 +157,11 @@ pub fn run_loop_with<B: Backend>(
                     );
                     app.set_key_map(setup.keys.clone());
                     app.set_clipboard((setup.clipboard)());
+                    if let Some(d) = &setup.diff {
+                        let lens =
+                            crate::browse::diff_lens::DiffLens::new(Arc::clone(d), app.model());
+                        app.set_diff(lens);
+                    }
                     app.resize(size.width, size.height);
                     *screen = Screen::Ready(Box::new(app));
                 }

@@ -54,6 +54,8 @@ pub enum Action {
     Details,
     /// Fold the steps inherited from the base image (when it is known).
     ToggleInherited,
+    /// `ballast diff`: the marks against OLD on or off.
+    DiffLens,
 }
 
 impl Action {
@@ -94,6 +96,7 @@ impl Action {
             Action::MinSize => "min-size",
             Action::Details => "details",
             Action::ToggleInherited => "inherited",
+            Action::DiffLens => "diff-lens",
         }
     }
 }
@@ -364,6 +367,13 @@ pub static BINDINGS: &[Binding] = &[
         &[ch('d')],
         S::Global,
         "the selection's details, whole (long findings, full commands)",
+        None,
+    ),
+    bind(
+        A::DiffLens,
+        &[ch('D')],
+        S::Global,
+        "ballast diff: marks against OLD on / off (a: only what changed)",
         None,
     ),
     bind(

@@ -20,6 +20,7 @@
 
 pub mod app;
 pub mod config;
+pub mod dive_keys;
 pub mod event_loop;
 pub mod keys;
 pub mod layout;
@@ -43,6 +44,16 @@ pub use theme::Theme;
 /// terminal is restored and the error returned for the caller to print
 /// (exit code 2).
 pub fn run(loading: Loading, config: &config::TuiConfig) -> io::Result<Outcome> {
+    run_with_diff(loading, config, None)
+}
+
+/// [`run`], for `ballast diff OLD NEW`: NEW (what `loading` brings) with
+/// the comparison `diff` as a lens over it.
+pub fn run_with_diff(
+    loading: Loading,
+    config: &config::TuiConfig,
+    diff: Option<std::sync::Arc<crate::analyze::diff_report::DiffReport>>,
+) -> io::Result<Outcome> {
     let mut theme = Theme::from_env();
     config.apply_colors(&mut theme, !Theme::no_color());
     let guard = terminal::Guard::enter()?;
@@ -58,6 +69,7 @@ pub fn run(loading: Loading, config: &config::TuiConfig) -> io::Result<Outcome> 
                 let _ = io::Write::flush(&mut out);
             })
         },
+        diff,
     };
     let outcome = event_loop::run_loop_with(
         &mut term,

@@ -4,6 +4,7 @@
 //! its step and file, a package's files in the tree). Drawing reads these
 //! through per-frame props (see [`super::widgets`]) and never changes them.
 
+pub mod diff;
 pub mod files;
 pub mod packages;
 pub mod steps;

@@ -442,9 +442,20 @@ impl Widget for DetailsPane<'_> {
             return;
         }
         let width = usize::from(inner.width);
+        let diff = app.diff;
         let lines = match app.focus {
-            Pane::Steps => self.step_lines(),
-            Pane::Tree => self.file_lines(width),
+            Pane::Steps => {
+                let mut lines = self.step_lines();
+                if let (Some(d), Some(step)) = (diff, app.steps.selected()) {
+                    let at = lines.len().min(2);
+                    lines.splice(at..at, super::diff::step_lines(&d.lens, app.theme, step));
+                }
+                lines
+            }
+            Pane::Tree => match diff.filter(|d| d.shows_tree()) {
+                Some(d) => super::diff::path_lines(d, app.theme, width),
+                None => self.file_lines(width),
+            },
             Pane::Waste => match app.waste.selected() {
                 Some(WasteRow::Finding(i)) => match app.waste.selected_finding(app.model) {
                     Some(f) => {

@@ -15,6 +15,8 @@ use crate::browse::text;
 pub struct Header<'a> {
     pub model: &'a Model,
     pub theme: &'a Theme,
+    /// With `ballast diff`'s lens on, the line is the comparison's summary.
+    pub diff: Option<&'a super::super::panes::diff::DiffState>,
 }
 
 impl Widget for Header<'_> {
@@ -23,6 +25,12 @@ impl Widget for Header<'_> {
             return;
         }
         let theme = self.theme;
+        if let Some(d) = self.diff {
+            let spans =
+                super::diff::header_spans(&d.lens, theme, &self.model.title, area.width.into());
+            Line::from(spans).render(area, buf);
+            return;
+        }
         let r = self.model.report();
         let brand = " ballast ";
         let size = text::human(r.image.size_bytes);

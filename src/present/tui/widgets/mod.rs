@@ -5,6 +5,7 @@
 //! panicking.
 
 mod details;
+mod diff;
 mod footer;
 mod header;
 mod help;
@@ -16,6 +17,7 @@ mod tree;
 mod waste;
 
 pub use details::DetailsPane;
+pub use diff::DiffTreePane;
 pub use footer::Footer;
 pub use header::Header;
 pub use help::HelpOverlay;
@@ -36,6 +38,7 @@ use ratatui::widgets::{Block, BorderType, Widget};
 use super::app::{FilterInput, TextView};
 use super::keys::KeyMap;
 use super::layout::{self, Content, Pane};
+use super::panes::diff::DiffState;
 use super::panes::files::FilesState;
 use super::panes::packages::PackagesState;
 use super::panes::steps::StepsState;
@@ -66,6 +69,8 @@ pub struct Props<'a> {
     pub view: Option<&'a TextView>,
     pub keymap: &'a KeyMap,
     pub message: Option<&'a str>,
+    /// `ballast diff`'s lens, when it is on.
+    pub diff: Option<&'a DiffState>,
 }
 
 impl<'a> Props<'a> {
@@ -73,6 +78,7 @@ impl<'a> Props<'a> {
         Header {
             model: self.model,
             theme: self.theme,
+            diff: self.diff,
         }
     }
     pub fn steps_pane(&self) -> StepsPane<'a> {
@@ -81,6 +87,7 @@ impl<'a> Props<'a> {
             theme: self.theme,
             state: self.steps,
             focused: self.focus == Pane::Steps,
+            diff: self.diff,
         }
     }
     pub fn tree_pane(&self) -> TreePane<'a> {
@@ -90,6 +97,7 @@ impl<'a> Props<'a> {
             state: self.files,
             step: self.steps.selected(),
             focused: self.focus == Pane::Tree,
+            diff: self.diff,
         }
     }
     pub fn waste_pane(&self) -> WastePane<'a> {
@@ -147,7 +155,15 @@ pub fn render_app(p: &Props<'_>, area: Rect, buf: &mut Buffer) {
     let a = layout::areas(area, &p.content);
     p.header().render(a.header, buf);
     p.steps_pane().render(a.steps, buf);
-    p.tree_pane().render(a.tree, buf);
+    match p.diff.filter(|d| d.shows_tree()) {
+        Some(state) => DiffTreePane {
+            theme: p.theme,
+            state,
+            focused: p.focus == Pane::Tree,
+        }
+        .render(a.tree, buf),
+        None => p.tree_pane().render(a.tree, buf),
+    }
     p.waste_pane().render(a.waste, buf);
     p.packages_pane().render(a.packages, buf);
     p.details_pane().render(a.details, buf);

@@ -19,6 +19,8 @@ pub struct StepsPane<'a> {
     pub theme: &'a Theme,
     pub state: &'a StepsState,
     pub focused: bool,
+    /// With `ballast diff`'s lens on: each step marked against OLD.
+    pub diff: Option<&'a super::super::panes::diff::DiffState>,
 }
 
 /// Eighths of a cell, for a smooth bar.
@@ -47,6 +49,9 @@ impl Widget for StepsPane<'_> {
         if self.state.hide_inherited {
             let inherited = (0..steps.len()).filter(|&i| model.is_inherited(i)).count();
             title = format!("{title}· {inherited} from the base folded (i) ");
+        }
+        if let Some(d) = self.diff {
+            title = format!("{title}· {} ", super::diff::steps_title(&d.lens));
         }
         let inner = frame_pane(area, buf, &title, focused, theme);
         if inner.is_empty() {
@@ -92,6 +97,16 @@ impl Widget for StepsPane<'_> {
                 Span::styled(format!(" {} ", pad_left(&size, SIZE_W)), text_style),
             ];
             let mut used = 1 + index_w + SIZE_W + 2;
+            if let Some(status) = self.diff.and_then(|d| d.lens.step_status(step.index)) {
+                left.insert(
+                    1,
+                    Span::styled(
+                        crate::browse::diff_lens::step_symbol(status).to_string(),
+                        super::diff::step_style(theme, status),
+                    ),
+                );
+                used += 1;
+            }
             if bar_w > 0 {
                 let b = if empty {
                     " ".repeat(bar_w)

@@ -24,9 +24,20 @@ pub struct TreePane<'a> {
     /// The selected step, for the title.
     pub step: Option<usize>,
     pub focused: bool,
+    /// With `ballast diff`'s lens on: paths marked against OLD.
+    pub diff: Option<&'a super::super::panes::diff::DiffState>,
 }
 
 const SIZE_W: usize = 9;
+
+/// A row's fold marker: open, closed, or none for a leaf.
+pub(super) fn fold_glyph(has_children: bool, expanded: bool) -> &'static str {
+    match (has_children, expanded) {
+        (false, _) => "  ",
+        (true, true) => "▾ ",
+        (true, false) => "▸ ",
+    }
+}
 /// Attributes need this much room besides the names.
 const ATTRS_MIN_WIDTH: usize = 56;
 /// From this width mode and owner show without asking, as in dive.
@@ -73,6 +84,15 @@ impl TreePane<'_> {
         }
         if s.sort == Sort::Name {
             parts.push("by name".into());
+        }
+        if let Some(d) = self.diff {
+            parts.push(match d.lens.paths_note() {
+                Some(_) => "paths not compared (baseline)".into(),
+                None if d.lens.removed_paths() > 0 => {
+                    format!("vs OLD, {} removed (a lists them)", d.lens.removed_paths())
+                }
+                None => "vs OLD".into(),
+            });
         }
         format!("{} ", parts.join(" · "))
     }
@@ -156,10 +176,22 @@ impl Widget for TreePane<'_> {
             let Some(at) = lens::node_at(model, r.node, layer) else {
                 continue;
             };
-            let mark_style = theme.mark(at.mark);
+            let mut mark_style = theme.mark(at.mark);
+            let mut symbol = at.mark.symbol();
+            // With the lens on, the mark and the size say how the path
+            // stands against OLD.
+            let against_old = self
+                .diff
+                .and_then(|d| super::diff::tree_mark(&d.lens, theme, r.node));
+            if let Some((s, style, _)) = &against_old {
+                (symbol, mark_style) = (*s, *style);
+            } else if self.diff.is_some() && at.mark != Mark::Removed {
+                // With the lens on, the marks are OLD's, not the step's.
+                (symbol, mark_style) = (' ', theme.text);
+            }
             let wasted = model.is_wasted(r.node);
             let mut left = vec![
-                Span::styled(at.mark.symbol().to_string(), mark_style),
+                Span::styled(symbol.to_string(), mark_style),
                 Span::styled(if wasted { "!" } else { " " }, theme.wasted),
                 Span::raw(" "),
             ];
@@ -183,17 +215,13 @@ impl Widget for TreePane<'_> {
                     sizes.get(r.node as usize).copied().unwrap_or(0),
                 ))
             };
+            let diff_marked = against_old.is_some();
+            let size = against_old.map(|(_, _, delta)| delta).or(size);
             let size = pad_left(&size.unwrap_or_default(), SIZE_W);
             let room = width.saturating_sub(used + SIZE_W + 1);
             // Deep paths keep a third of the room for the name.
             let indent = (r.depth as usize * 2).min(room / 3);
-            let fold = if !r.has_children {
-                "  "
-            } else if view.is_expanded(r.node) {
-                "▾ "
-            } else {
-                "▸ "
-            };
+            let fold = fold_glyph(r.has_children, view.is_expanded(r.node));
             let mut name = text::clean(tree.name(r.node));
             let is_dir = at.is_dir();
             if is_dir {
@@ -222,7 +250,9 @@ impl Widget for TreePane<'_> {
             {
                 left.push(Span::styled(text::fit_middle(&l, link_room), theme.link));
             }
-            let size_style = if at.mark == Mark::Removed {
+            let size_style = if diff_marked {
+                mark_style
+            } else if at.mark == Mark::Removed {
                 theme.dim
             } else {
                 theme.text
