@@ -8,8 +8,9 @@
 #   ML_PIP_IMAGE=/path/ml-pip.docker.tar screenshots/make.sh
 #
 # One shot is of a large real image: the Debian + pip sample (~300 MB,
-# built by sample-images/ml-pip/build.sh, never committed). Point
-# ML_PIP_IMAGE at it; without it that shot is skipped with a message.
+# built by sample-images/ml-pip/build.sh into $BALLAST_SAMPLES_DIR, default
+# /var/tmp/ballast-samples, never committed), or ML_PIP_IMAGE; without it
+# that shot is skipped with a message.
 #
 # Needs: Xvfb, xterm, tmux, xdotool, xwd (x11-apps), netpbm, fonts-dejavu-core
 #   apt-get install xvfb xterm tmux xdotool x11-apps netpbm fonts-dejavu-core
@@ -129,7 +130,7 @@ shot_args="diff '$diff_dir/old.oci.tar' '$diff_dir/pip-added.oci.tar'" \
   shot_opened="changed vs OLD" shot diff-lens 150 42 "core.py" Up
 # A large real image: Debian + pip (numpy), filtered; directory sizes are
 # the matching files' bytes.
-ml_pip="${ML_PIP_IMAGE:-$repo/sample-images/ml-pip/ml-pip.docker.tar}"
+ml_pip="${ML_PIP_IMAGE:-${BALLAST_SAMPLES_DIR:-/var/tmp/ballast-samples}/ml-pip.docker.tar}"
 if [ -f "$ml_pip" ]; then
   shot_image="$ml_pip" shot large-ml-pip 150 42 "/numpy/" Tab / type:numpy Enter Home
 else
