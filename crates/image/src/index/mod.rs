@@ -2,6 +2,7 @@
 //! tar entries and paths; knows nothing of archives' formats or of any UI.
 
 pub mod elf;
+pub mod idtable;
 pub mod inode;
 pub mod layer;
 pub mod names;
