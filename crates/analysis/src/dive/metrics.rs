@@ -226,8 +226,9 @@ where
 }
 
 /// Ids of paths, layer-tree nodes and stack nodes are `u32`: half the
-/// memory of `usize`, and the loader caps an image's entries and name bytes
-/// far below 2^32.
+/// memory of `usize`. The loader caps an image's entries, counting the
+/// directories their paths imply, at 500 million (`--max-entries`), below
+/// the 2^29 a layer-tree node's parent id has beside its flags.
 type Id = u32;
 
 /// No node: the top of a layer tree, a path absent from the stack, a free slot.

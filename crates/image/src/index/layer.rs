@@ -10,6 +10,7 @@ use sha2::Digest;
 use std::io::{self, BufRead, Read};
 use twox_hash::xxhash3_128::{DEFAULT_SECRET_LENGTH, RawHasher, SecretBuffer};
 
+use super::budget::{Budget, LayerCharge};
 use super::path::{Repairs, normalize_into, split_parent};
 use crate::archive::tar_stream::{SkipForward, TarError, TarReader};
 
@@ -111,10 +112,22 @@ impl LayerIndex {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct IndexOptions {
     /// Compute the uncompressed stream's sha256 (the layer's diff_id).
     pub verify: bool,
+    /// Entries (and name bytes, see [`super::budget`]) the image's layers
+    /// may hold together: `--max-entries`.
+    pub max_entries: u64,
+}
+
+impl Default for IndexOptions {
+    fn default() -> Self {
+        IndexOptions {
+            verify: false,
+            max_entries: super::budget::DEFAULT_MAX_ENTRIES,
+        }
+    }
 }
 
 /// Per-file cap for captured metadata files, and per-layer total.
@@ -172,10 +185,24 @@ pub enum LayerError {
     Tar(#[from] TarError),
     #[error("layer path names exceed {PATH_ARENA_LIMIT} bytes")]
     TooManyNames,
+    #[error("{0}")]
+    OverBudget(#[from] super::budget::Exceeded),
 }
 
-/// Reads one layer's (already decompressed) tar stream to the end.
+/// Reads one layer's (already decompressed) tar stream to the end, within
+/// `opts.max_entries` for this layer alone.
 pub fn index_layer<R: BufRead>(stream: R, opts: IndexOptions) -> Result<LayerIndex, LayerError> {
+    index_layer_within(stream, opts, &Budget::new(opts.max_entries))
+}
+
+/// [`index_layer`], counting the entries against a budget the image's other
+/// layers share.
+pub fn index_layer_within<R: BufRead>(
+    stream: R,
+    opts: IndexOptions,
+    budget: &Budget,
+) -> Result<LayerIndex, LayerError> {
+    let mut charge = LayerCharge::new(budget);
     let tap = Sha256Tap {
         inner: stream,
         hasher: opts.verify.then(sha2::Sha256::new),
@@ -263,6 +290,7 @@ pub fn index_layer<R: BufRead>(stream: R, opts: IndexOptions) -> Result<LayerInd
         if idx.paths.len() > PATH_ARENA_LIMIT {
             return Err(LayerError::TooManyNames);
         }
+        charge.entry(&idx.paths[start..start + path_len], idx.paths.len() - start)?;
         let (mode, uid, gid, size) = (h.mode, h.uid, h.gid, h.size);
         let tar_type = flag.0;
         let mut entry = LayerEntry {
@@ -310,6 +338,7 @@ pub fn index_layer<R: BufRead>(stream: R, opts: IndexOptions) -> Result<LayerInd
         }
         idx.entries.push(entry);
     }
+    charge.flush()?;
     let mut tar_bytes = tar.position();
     let mut tap = tar.into_inner();
     // Whatever follows the end-of-archive blocks belongs to the stream (and
@@ -454,7 +483,14 @@ mod tests {
     }
 
     fn index(bytes: &[u8]) -> LayerIndex {
-        index_layer(Cursor::new(bytes.to_vec()), IndexOptions { verify: true }).unwrap()
+        index_layer(
+            Cursor::new(bytes.to_vec()),
+            IndexOptions {
+                verify: true,
+                ..IndexOptions::default()
+            },
+        )
+        .unwrap()
     }
 
     #[test]
