@@ -1178,9 +1178,14 @@ def _big_over(r, outpath):
       "paths): 1.6M tree nodes from 1,600 entries, over the default --max-entries", "oci", big=True,
       expect_error_substring="more than 1500000 entries", max_rss_mb=500)
 def _big_deep_fan(r, outpath):
+    pax_names_layer(outpath, ("x%04d/" % i + "d/" * 999 + "f" for i in range(1600)))
+
+
+def pax_names_layer(outpath, names):
+    """A big layer of empty files with PAX names (any length)."""
     def body(w):
-        for i in range(1600):
-            ti, _ = F("x%04d/" % i + "d/" * 999 + "f", b"")
+        for name in names:
+            ti, _ = F(name, b"")
             w.write(ti.tobuf(PAX, "utf-8", "strict"))
         w.write(b"\0" * 1024)
     big_oci(outpath, body, level=1)
@@ -1191,12 +1196,7 @@ def _big_deep_fan(r, outpath):
       "default --max-entries allows)", "oci", big=True,
       expect_error_substring="bytes of entry names", max_rss_mb=500)
 def _big_long_names(r, outpath):
-    def body(w):
-        for i in range(120000):
-            ti, _ = F("n/%06d-" % i + "x" * 4088, b"")
-            w.write(ti.tobuf(PAX, "utf-8", "strict"))
-        w.write(b"\0" * 1024)
-    big_oci(outpath, body, level=1)
+    pax_names_layer(outpath, ("n/%06d-" % i + "x" * 4088 for i in range(120000)))
 
 
 # --------------------------------------------------------------------------
