@@ -172,7 +172,7 @@ as they are walked, and no stack for the top layer; the tree's map is the
 same id table; a layer entry is 48 bytes (a link target sits in the name
 arena behind its length), and each layer's lists are shrunk to fit.
 
-`--max-entries` (default 1,500,000) keeps any archive under 500 MB: the
+`--max-entries` (default 1,200,000) keeps any archive under 500 MB: the
 hostile corpus's big cases (`BALLAST_BIG_TESTS=1 cargo test --release
 --test it hostile_big`) check each case's peak RSS against its bound
 (`max_rss_mb` in `cases.json`, 500 MB unless it says).

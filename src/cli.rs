@@ -145,7 +145,7 @@ pub struct Cli {
     /// Refuse (exit 2) an image whose layers hold more than N entries
     /// together (files, directories, links, whiteouts and directories their
     /// paths imply) or more than 96 bytes of names per entry of N: the bound
-    /// that keeps peak memory under 500 MB. Default 1500000.
+    /// that keeps peak memory under 500 MB. Default 1200000.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=500_000_000))]
     pub max_entries: Option<u64>,
 

@@ -26,6 +26,7 @@ import argparse
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import os
 import random
@@ -1073,7 +1074,7 @@ def _big_1tb(r, outpath):
 
 
 # The million-entry layers and the archives past `--max-entries` (default
-# 1,500,000 entries and 96 bytes of names per entry) are built from raw
+# 1,200,000 entries and 96 bytes of names per entry) are built from raw
 # ustar headers: tarfile takes a minute for a million entries, this seconds.
 
 _USTAR_TAIL = None
@@ -1150,33 +1151,43 @@ def _big_deep(r, outpath):
       "layer has: the layer alone must stay within the per-entry memory budget", "oci", big=True,
       expect_paths=["d000", "d999"], max_rss_mb=250)
 def _big_1m_wh(r, outpath):
-    def names():
-        for d in range(1000):
-            yield b"d%03d/" % d, b"5"
-            for f in range(1000):
-                yield b"d%03d/.wh.f%03d" % (d, f), b"0"
-    big_oci(outpath, lambda w: fast_layer(w, names()), level=1)
+    names = fan(1000, 1000, lambda d: b"d%03d/" % d, lambda d, f: b"d%03d/.wh.f%03d" % (d, f))
+    big_oci(outpath, lambda w: fast_layer(w, names), level=1)
+
+
+def fan(dirs, files, dir_name, file_name):
+    """(name, typeflag) of `dirs` directories holding `files` entries each."""
+    for d in range(dirs):
+        yield dir_name(d), b"5"
+        for f in range(files):
+            yield file_name(d, f), b"0"
 
 
 @case("big-over-max-entries.tar", 2,
-      "OCI +gzip layer of 1,600,000 empty files, more than the default --max-entries (1,500,000): "
+      "OCI +gzip layer of 1,600,000 empty files, more than the default --max-entries (1,200,000): "
       "refused with the bound and the flag named, memory bounded", "oci", big=True,
-      expect_error_substring="more than 1500000 entries", max_rss_mb=500)
+      expect_error_substring="more than 1200000 entries", max_rss_mb=500)
 def _big_over(r, outpath):
-    def names():
-        for d in range(1600):
-            yield b"d%04d/" % d, b"5"
-            for f in range(999):
-                yield b"d%04d/f%03d" % (d, f), b"0"
-        for f in range(1600):
-            yield b"e%04d" % f, b"0"
-    big_oci(outpath, lambda w: fast_layer(w, names()), level=1)
+    names = fan(1600, 999, lambda d: b"d%04d/" % d, lambda d, f: b"d%04d/f%03d" % (d, f))
+    tail = ((b"e%04d" % f, b"0") for f in range(1600))
+    big_oci(outpath, lambda w: fast_layer(w, itertools.chain(names, tail)), level=1)
+
+
+@case("big-names-at-budget.tar", 0,
+      "OCI +gzip layer of 1,190,000 entries, each file with its own 95-byte path (no two names "
+      "alike): just inside the default --max-entries and its name bytes, the costliest shape it "
+      "allows, must stay under 500 MB", "oci", big=True,
+      expect_paths=["d0000", "d1189"], max_rss_mb=500)
+def _big_names_at_budget(r, outpath):
+    names = fan(1190, 999, lambda d: b"d%04d/" % d,
+                lambda d, f: b"d%04d/%04d-%03d-" % (d, d, f) + b"n" * 80)
+    big_oci(outpath, lambda w: fast_layer(w, names), level=1)
 
 
 @case("big-deep-fan.tar", 2,
       "OCI +gzip layer of 1,600 files each under its own chain of 1,000 new directories (2 KB PAX "
       "paths): 1.6M tree nodes from 1,600 entries, over the default --max-entries", "oci", big=True,
-      expect_error_substring="more than 1500000 entries", max_rss_mb=500)
+      expect_error_substring="more than 1200000 entries", max_rss_mb=500)
 def _big_deep_fan(r, outpath):
     pax_names_layer(outpath, ("x%04d/" % i + "d/" * 999 + "f" for i in range(1600)))
 
@@ -1192,7 +1203,7 @@ def pax_names_layer(outpath, names):
 
 
 @case("big-long-names.tar", 2,
-      "OCI +gzip layer of 120,000 files with 4 KiB names (490 MB of names, over the 144 MB the "
+      "OCI +gzip layer of 120,000 files with 4 KiB names (490 MB of names, over the 115 MB the "
       "default --max-entries allows)", "oci", big=True,
       expect_error_substring="bytes of entry names", max_rss_mb=500)
 def _big_long_names(r, outpath):
