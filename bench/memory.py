@@ -175,7 +175,18 @@ arena behind its length), and each layer's lists are shrunk to fit.
 `--max-entries` (default 1,200,000) keeps any archive under 500 MB: the
 hostile corpus's big cases (`BALLAST_BIG_TESTS=1 cargo test --release
 --test it hostile_big`) check each case's peak RSS against its bound
-(`max_rss_mb` in `cases.json`, 500 MB unless it says).
+(`max_rss_mb` in `cases.json`, 500 MB unless it says). The costliest shape
+the default allows is an entry with a name of its own (the tree interns
+each name again): `big-names-at-budget`, 1.19M entries with a 95-byte name
+each, peaks at about 470 MB (~390 bytes an entry). Archives past the bound
+(1.6M entries; 1,600 files under 1,000 new directories each; 120,000 names
+of 4 KiB) are refused at 80 to 130 MB.
+
+That the other loads are no slower is checked with the interleaved timer:
+
+    python3 bench/interleave.py --runs 7 /work/bench-data/many-files.docker.tar \\
+        /work/bench-data/many-files.oci.tar /work/bench-data/large.docker.tar \\
+        /work/bench-data/large.oci.tar -- old=OLD new=target/release/ballast
 """
 
 
