@@ -142,6 +142,13 @@ pub struct Cli {
     #[arg(long)]
     pub verify: bool,
 
+    /// Refuse (exit 2) an image whose layers hold more than N entries
+    /// together (files, directories, links, whiteouts and directories their
+    /// paths imply) or more than 96 bytes of names per entry of N: the bound
+    /// that keeps peak memory under 500 MB. Default 1200000.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=500_000_000))]
+    pub max_entries: Option<u64>,
+
     /// Extra or overriding waste rules: a TOML file of `[[rule]]` tables
     /// (id, category, paths, suggestion; see the README's Rules section)
     /// that add categories and patterns or override built-in rules by id.
@@ -511,6 +518,9 @@ impl Cli {
                 },
                 index: IndexOptions {
                     verify: self.verify,
+                    max_entries: self
+                        .max_entries
+                        .unwrap_or(ballast::index::budget::DEFAULT_MAX_ENTRIES),
                 },
                 rules,
                 budgets,

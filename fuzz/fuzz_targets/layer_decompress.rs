@@ -15,7 +15,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok((stream, _kind)) = decoder(Cursor::new(data)) else {
         return;
     };
-    if let Ok(idx) = index_layer(stream, IndexOptions { verify: true }) {
+    if let Ok(idx) = index_layer(
+        stream,
+        IndexOptions {
+            verify: true,
+            ..IndexOptions::default()
+        },
+    ) {
         for e in &idx.entries {
             let _ = idx.path(e);
             let _ = idx.link(e);

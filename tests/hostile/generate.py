@@ -12,7 +12,8 @@ Besides the archives, OUTDIR/cases.json is written: a list of
   {"file", "expect_exit" (0|2), "why", "format", optional "big": true,
    optional expectations for exit-0 cases: "expect_paths", "expect_absent",
    "expect_path_bytes_hex", "expect_sizes", "expect_warning_substring",
-   and for some exit-2 cases "expect_error_substring"}.
+   and for some exit-2 cases "expect_error_substring"; optional "max_rss_mb" for a
+   big case's peak-memory bound, 500 when absent}.
 The big cases are always listed (with "big": true) but their files are only
 written with --big; a harness should skip a big case whose file is absent.
 
@@ -25,6 +26,7 @@ import argparse
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import os
 import random
@@ -1001,12 +1003,12 @@ class HashWriter:
         pass
 
 
-def stream_gzip_layer(path, body):
+def stream_gzip_layer(path, body, level=6):
     """Write a gzip layer blob to path by streaming body(writer) through gzip.
     Returns (blob sha256 hex, blob size, diff_id hex)."""
     with open(path, "wb") as raw:
         cw = HashWriter(raw)
-        g = gzip.GzipFile(filename="", mode="wb", fileobj=cw, mtime=0, compresslevel=6)
+        g = gzip.GzipFile(filename="", mode="wb", fileobj=cw, mtime=0, compresslevel=level)
         uw = HashWriter(g)
         body(uw)
         g.close()
@@ -1021,10 +1023,10 @@ def write_zeros(w, n, chunk=1 << 20):
         n -= k
 
 
-def big_oci(outpath, body):
+def big_oci(outpath, body, level=6):
     tmp = outpath + ".layer.tmp"
     try:
-        bhex, bsize, diff = stream_gzip_layer(tmp, body)
+        bhex, bsize, diff = stream_gzip_layer(tmp, body, level)
         cfg = jdump(make_config([diff]))
         manifest = jdump({"schemaVersion": 2, "mediaType": MT_OCI_MANIFEST,
                           "config": desc(MT_OCI_CONFIG, cfg),
@@ -1071,22 +1073,61 @@ def _big_1tb(r, outpath):
     big_oci(outpath, body)
 
 
+# The million-entry layers and the archives past `--max-entries` (default
+# 1,200,000 entries and 96 bytes of names per entry) are built from raw
+# ustar headers: tarfile takes a minute for a million entries, this seconds.
+
+_USTAR_TAIL = None
+
+
+def fast_header(name, typeflag=b"0", mode=0o644, size=0):
+    """A ustar header block for an entry with a name of <= 100 bytes."""
+    global _USTAR_TAIL
+    if _USTAR_TAIL is None:
+        tail = bytearray(412)
+        tail[0:8] = b"%07o\0" % 0o644           # mode, replaced below
+        tail[8:16] = b"0000000\0"               # uid
+        tail[16:24] = b"0000000\0"              # gid
+        tail[24:36] = b"%011o\0" % 0            # size
+        tail[36:48] = b"%011o\0" % MTIME
+        tail[157:163] = b"ustar\0"
+        tail[163:165] = b"00"
+        _USTAR_TAIL = tail
+    h = bytearray(100) + _USTAR_TAIL
+    h[0:len(name)] = name
+    h[100:108] = b"%07o\0" % mode
+    h[124:136] = b"%011o\0" % size
+    h[148:156] = b"        "
+    h[156:157] = typeflag
+    h[148:156] = b"%06o\0 " % sum(h)
+    return bytes(h)
+
+
+def fast_layer(w, names):
+    """Writes empty entries (name, typeflag) through w, in batches."""
+    buf = []
+    for name, flag in names:
+        buf.append(fast_header(name, flag, 0o755 if flag == b"5" else 0o644))
+        if len(buf) >= 4096:
+            w.write(b"".join(buf))
+            buf.clear()
+    w.write(b"".join(buf) + b"\0" * 1024)
+
+
 @case("big-1m-entries.tar", 0,
       "OCI +gzip layer with 1,000,000 small files (1000 dirs x 1000 files) plus 1000 dir entries",
       "oci", big=True, expect_paths=["d000/f000", "d999/f999"],
-      expect_sizes={"d999/f999": 7})
+      expect_sizes={"d999/f999": 7}, max_rss_mb=250)
 def _big_1m(r, outpath):
     def body(w):
-        buf = bytearray()
+        buf = []
         for d in range(1000):
-            ti, _ = D("d%03d/" % d)
-            buf += ti.tobuf(USTAR, "utf-8", "strict")
+            buf.append(fast_header(b"d%03d/" % d, b"5", 0o755))
             for f in range(1000):
                 data = b"%03d%03d\n" % (d, f)
-                ti, _ = F("d%03d/f%03d" % (d, f), data)
-                buf += ti.tobuf(USTAR, "utf-8", "strict")
-                buf += data + b"\0" * (512 - len(data))
-            w.write(bytes(buf))
+                buf.append(fast_header(b"d%03d/f%03d" % (d, f), b"0", 0o644, len(data)))
+                buf.append(data + b"\0" * (512 - len(data)))
+            w.write(b"".join(buf))
             buf.clear()
         w.write(b"\0" * 1024)
     big_oci(outpath, body)
@@ -1103,6 +1144,70 @@ def _big_deep(r, outpath):
         w.write(b"deep\n" + b"\0" * 507)
         w.write(b"\0" * 1024)
     big_oci(outpath, body)
+
+
+@case("big-1m-whiteouts.tar", 0,
+      "OCI +gzip layer of 1,000 directories holding 1,000,000 whiteouts (.wh.NAME) of paths no "
+      "layer has: the layer alone must stay within the per-entry memory budget", "oci", big=True,
+      expect_paths=["d000", "d999"], max_rss_mb=250)
+def _big_1m_wh(r, outpath):
+    names = fan(1000, 1000, lambda d: b"d%03d/" % d, lambda d, f: b"d%03d/.wh.f%03d" % (d, f))
+    big_oci(outpath, lambda w: fast_layer(w, names), level=1)
+
+
+def fan(dirs, files, dir_name, file_name):
+    """(name, typeflag) of `dirs` directories holding `files` entries each."""
+    for d in range(dirs):
+        yield dir_name(d), b"5"
+        for f in range(files):
+            yield file_name(d, f), b"0"
+
+
+@case("big-over-max-entries.tar", 2,
+      "OCI +gzip layer of 1,600,000 empty files, more than the default --max-entries (1,200,000): "
+      "refused with the bound and the flag named, memory bounded", "oci", big=True,
+      expect_error_substring="more than 1200000 entries", max_rss_mb=500)
+def _big_over(r, outpath):
+    names = fan(1600, 999, lambda d: b"d%04d/" % d, lambda d, f: b"d%04d/f%03d" % (d, f))
+    tail = ((b"e%04d" % f, b"0") for f in range(1600))
+    big_oci(outpath, lambda w: fast_layer(w, itertools.chain(names, tail)), level=1)
+
+
+@case("big-names-at-budget.tar", 0,
+      "OCI +gzip layer of 1,190,000 entries, each file with its own 95-byte path (no two names "
+      "alike): just inside the default --max-entries and its name bytes, the costliest shape it "
+      "allows, must stay under 500 MB", "oci", big=True,
+      expect_paths=["d0000", "d1189"], max_rss_mb=500)
+def _big_names_at_budget(r, outpath):
+    names = fan(1190, 999, lambda d: b"d%04d/" % d,
+                lambda d, f: b"d%04d/%04d-%03d-" % (d, d, f) + b"n" * 80)
+    big_oci(outpath, lambda w: fast_layer(w, names), level=1)
+
+
+@case("big-deep-fan.tar", 2,
+      "OCI +gzip layer of 1,600 files each under its own chain of 1,000 new directories (2 KB PAX "
+      "paths): 1.6M tree nodes from 1,600 entries, over the default --max-entries", "oci", big=True,
+      expect_error_substring="more than 1200000 entries", max_rss_mb=500)
+def _big_deep_fan(r, outpath):
+    pax_names_layer(outpath, ("x%04d/" % i + "d/" * 999 + "f" for i in range(1600)))
+
+
+def pax_names_layer(outpath, names):
+    """A big layer of empty files with PAX names (any length)."""
+    def body(w):
+        for name in names:
+            ti, _ = F(name, b"")
+            w.write(ti.tobuf(PAX, "utf-8", "strict"))
+        w.write(b"\0" * 1024)
+    big_oci(outpath, body, level=1)
+
+
+@case("big-long-names.tar", 2,
+      "OCI +gzip layer of 120,000 files with 4 KiB names (490 MB of names, over the 115 MB the "
+      "default --max-entries allows)", "oci", big=True,
+      expect_error_substring="bytes of entry names", max_rss_mb=500)
+def _big_long_names(r, outpath):
+    pax_names_layer(outpath, ("n/%06d-" % i + "x" * 4088 for i in range(120000)))
 
 
 # --------------------------------------------------------------------------

@@ -113,7 +113,8 @@ pub fn diff_id_mismatches(meta: &ImageMeta, layers: &[LayerIndex]) -> Vec<String
 /// dive 0.13.1's metrics of the layers. They need no merged tree, so the
 /// caller runs them beside the merge, which keeps one core on its own.
 pub fn dive_metrics(layers: &[LayerIndex]) -> dive::DiveMetrics {
-    dive::compute(&dive_input(layers))
+    let entries = layers.iter().map(|idx| idx.entries.len()).sum();
+    dive::compute_from(entries, layers.iter().map(dive_input))
 }
 
 /// What the analysis runs with, validated by the caller.
@@ -388,30 +389,24 @@ fn final_tree_summary(
 /// The layers as dive sees them: every tar entry with its header size,
 /// whiteouts by the path they remove, opaque markers dropped (dive ignores
 /// them).
-fn dive_input(layers: &[LayerIndex]) -> Vec<Vec<dive::DiveEntry<'_>>> {
-    layers
-        .iter()
-        .map(|idx| {
-            idx.entries
-                .iter()
-                .filter_map(|e| {
-                    let path = idx.path(e);
-                    let kind = match e.kind {
-                        EntryKind::Opaque => return None,
-                        _ if path.is_empty() => return None,
-                        EntryKind::Whiteout => dive::DiveKind::Whiteout,
-                        EntryKind::Dir => dive::DiveKind::Dir,
-                        _ => dive::DiveKind::NonDir,
-                    };
-                    Some(dive::DiveEntry {
-                        path,
-                        size: e.size,
-                        kind,
-                    })
-                })
-                .collect()
+/// One layer's entries as dive's metrics take them, made as they are
+/// walked: a list of them all would cost 32 bytes an entry.
+fn dive_input(idx: &LayerIndex) -> impl Iterator<Item = dive::DiveEntry<'_>> {
+    idx.entries.iter().filter_map(move |e| {
+        let path = idx.path(e);
+        let kind = match e.kind {
+            EntryKind::Opaque => return None,
+            _ if path.is_empty() => return None,
+            EntryKind::Whiteout => dive::DiveKind::Whiteout,
+            EntryKind::Dir => dive::DiveKind::Dir,
+            _ => dive::DiveKind::NonDir,
+        };
+        Some(dive::DiveEntry {
+            path,
+            size: e.size,
+            kind,
         })
-        .collect()
+    })
 }
 
 impl From<&dive::DiveMetrics> for DiveSection {

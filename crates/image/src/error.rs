@@ -44,6 +44,23 @@ pub enum Problem {
     Digest(String),
 }
 
+impl Problem {
+    /// A layer that could not be indexed. Going over the image's entry
+    /// budget is no fault of that layer (the layers count together, and
+    /// which one crosses the line depends on timing): it is said for the
+    /// image.
+    pub fn bad_layer(index: usize, name: String, detail: String) -> Self {
+        match detail.find(crate::index::budget::OVER_BUDGET) {
+            Some(at) => Problem::Archive(detail[at..].to_string()),
+            None => Problem::BadLayer {
+                index,
+                name,
+                detail,
+            },
+        }
+    }
+}
+
 impl LoadError {
     pub fn new(file: impl Into<String>, problem: Problem) -> Self {
         LoadError {

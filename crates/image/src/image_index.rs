@@ -3,7 +3,8 @@
 
 use crate::archive::{self, ImageMeta, Input, LoadOptions};
 use crate::error::LoadError;
-use crate::index::layer::{IndexOptions, LayerIndex, index_layer};
+use crate::index::budget::Budget;
+use crate::index::layer::{IndexOptions, LayerIndex, index_layer_within};
 use crate::index::tree::{MergedTree, NodeId, State, merge_shared};
 
 /// Everything the rest of ballast reads about one image.
@@ -29,7 +30,11 @@ pub fn load_layers(
     index: IndexOptions,
     reuse: &(dyn Fn(&str) -> Option<LayerIndex> + Sync),
 ) -> Result<(ImageMeta, Vec<LayerIndex>), LoadError> {
-    archive::load_reusing(input, load, reuse, |stream| index_layer(stream, index))
+    // One budget for all the layers: together they must fit.
+    let budget = Budget::new(index.max_entries);
+    archive::load_reusing(input, load, reuse, |stream| {
+        index_layer_within(stream, index, &budget)
+    })
 }
 
 impl ImageIndex {

@@ -83,11 +83,20 @@
 //! a fixed hash would let one flood it. (In a release build: about 0.12 s
 //! for 317 000 entries over 12 layers, 0.15 s for one path 400 000
 //! directories deep.)
+//!
+//! # Memory
+//!
+//! About 100 bytes a path at a million entries: ids are `u32`, the trie's
+//! map is a table of ids (4 bytes a slot, keys read from the nodes), a
+//! trie node keeps its name and rebuilds its whole path only for the
+//! inefficient-file list, flags share words with ids, entries are taken
+//! from the caller as they are walked, and the top layer never goes on the
+//! stack (nothing reads it there).
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::hash::RandomState;
+use std::hash::{BuildHasher, RandomState};
+
+use ballast_image::index::idtable::IdTable;
 
 /// One tar entry of one layer, as the caller's indexer saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,16 +153,28 @@ pub struct DiveMetrics {
 /// Computes dive 0.13.1's metrics for `layers`, base layer first.
 #[must_use]
 pub fn compute(layers: &[Vec<DiveEntry<'_>>]) -> DiveMetrics {
-    // Sized for every entry up front: growing a map of 300k paths rehashes
-    // each key several times.
     let entries: usize = layers.iter().map(Vec::len).sum();
+    compute_from(entries, layers.iter().map(|layer| layer.iter().copied()))
+}
+
+/// [`compute`] over layers that yield their entries as they are walked, so
+/// no list of every entry is ever made; `entries` (the total, or an upper
+/// bound) sizes the tables up front, since growing a map of 300k paths
+/// rehashes each key several times.
+pub fn compute_from<'a, L, E>(entries: usize, layers: L) -> DiveMetrics
+where
+    L: IntoIterator<Item = E>,
+    E: IntoIterator<Item = DiveEntry<'a>>,
+{
     let mut paths = Paths::with_capacity(entries);
-    let mut stack = Stack::with_capacity(entries);
+    let mut stack = Stack::with_capacity(0);
     let mut tally = Tally::default();
     let mut size_bytes: u64 = 0;
     let mut user_size_bytes: u64 = 0;
 
-    for (index, layer) in layers.iter().enumerate() {
+    let mut layers = layers.into_iter().peekable();
+    let mut index = 0;
+    while let Some(layer) = layers.next() {
         let tree = LayerTree::build(layer, &mut paths);
         size_bytes = size_bytes.saturating_add(tree.size);
         if index > 0 {
@@ -163,20 +184,21 @@ pub fn compute(layers: &[Vec<DiveEntry<'_>>]) -> DiveMetrics {
         stack.cover(paths.len());
         tally.cover(paths.len());
         // Memo epochs must differ from the stack's initial 0.
-        let epoch = index + 1;
+        index += 1;
+        let epoch = index as u32;
 
         // The stack still holds only the layers below this one during the walk.
-        for node in order.iter().map(|&i| &tree.nodes[i]) {
-            if node.has_children {
+        for node in order.iter().map(|&i| &tree.nodes[i as usize]) {
+            if node.has_children() {
                 continue;
             }
-            let contribution = if node.whiteout {
-                let below = stack.of_path[node.path];
+            let contribution = if node.whiteout() {
+                let below = stack.of_path[node.path as usize];
                 if below == NONE {
                     // Deletes nothing: dive aborts the layer here (a bug); we skip it.
                     continue;
                 }
-                if stack.nodes[below].is_dir {
+                if stack.nodes[below as usize].is_dir() {
                     stack.subtree_sum(below, epoch)
                 } else {
                     0
@@ -187,21 +209,36 @@ pub fn compute(layers: &[Vec<DiveEntry<'_>>]) -> DiveMetrics {
             tally.record(node.path, contribution);
         }
 
-        for node in order.iter().map(|&i| &tree.nodes[i]) {
-            if node.whiteout {
+        // No layer reads the top layer's stack: a one-layer image of a
+        // million files never builds one.
+        if layers.peek().is_none() {
+            break;
+        }
+        for node in order.iter().map(|&i| &tree.nodes[i as usize]) {
+            if node.whiteout() {
                 stack.remove(node.path);
             } else {
-                stack.set(node.path, node.is_dir, node.size, &paths);
+                stack.set(node.path, node.is_dir(), node.size, &paths);
             }
         }
     }
     tally.into_metrics(&paths, size_bytes, user_size_bytes)
 }
 
+/// Ids of paths, layer-tree nodes and stack nodes are `u32`: half the
+/// memory of `usize`. The loader caps an image's entries, counting the
+/// directories their paths imply, at 500 million (`--max-entries`), below
+/// the 2^29 a layer-tree node's parent id has beside its flags.
+type Id = u32;
+
 /// No node: the top of a layer tree, a path absent from the stack, a free slot.
-const NONE: usize = usize::MAX;
+const NONE: Id = Id::MAX;
 /// The empty path: the root of [`Paths`] and of the [`Stack`].
-const ROOT: usize = 0;
+const ROOT: Id = 0;
+
+fn id(n: usize) -> Id {
+    n as Id
+}
 
 /// The prefix dive's tar reader strips from a whiteout's name.
 const WHITEOUT_PREFIX: &[u8] = b".wh.";
@@ -212,38 +249,41 @@ const WHITEOUT_PREFIX: &[u8] = b".wh.";
 /// after it is interned.
 struct Paths<'a> {
     nodes: Vec<PathNode<'a>>,
-    /// std's keyed `SipHash`: names come from untrusted archives, and a fixed
-    /// hash would let one flood the map.
-    index: HashMap<(usize, &'a [u8]), usize, RandomState>,
+    /// Ids by `(parent, name)`, hashed with std's keyed `SipHash`: names
+    /// come from untrusted archives, and a fixed hash would let one flood
+    /// the table.
+    index: IdTable,
+    keys: RandomState,
     /// The directory of the last path interned, and its id: tar streams list
     /// a directory's entries together, so most paths hash only their name.
-    last_dir: Option<(&'a [u8], usize)>,
+    last_dir: Option<(&'a [u8], Id)>,
 }
 
 struct PathNode<'a> {
-    /// The whole path, borrowed from the first entry that named it or a path
-    /// under it; empty for the root.
-    path: &'a [u8],
-    /// Where the last component starts in `path`.
-    name_start: usize,
-    parent: usize,
+    /// The last component, borrowed from the first entry that named it or a
+    /// path under it; empty for the root.
+    name: &'a [u8],
+    parent: Id,
+    /// Length of the whole path.
+    len: u32,
     /// While a layer tree is built, that tree's node for this path and for a
     /// whiteout of it (`NONE` when there is none); free otherwise.
-    in_layer: [usize; 2],
+    in_layer: [Id; 2],
 }
 
 impl<'a> Paths<'a> {
     fn with_capacity(paths: usize) -> Self {
         let mut nodes = Vec::with_capacity(paths + 1);
         nodes.push(PathNode {
-            path: b"",
-            name_start: 0,
+            name: b"",
             parent: ROOT,
+            len: 0,
             in_layer: [NONE; 2],
         });
         Paths {
             nodes,
-            index: HashMap::with_capacity(paths),
+            index: IdTable::with_capacity(paths),
+            keys: RandomState::new(),
             last_dir: None,
         }
     }
@@ -252,19 +292,36 @@ impl<'a> Paths<'a> {
         self.nodes.len()
     }
 
-    fn parent(&self, id: usize) -> usize {
-        self.nodes[id].parent
+    fn parent(&self, id: Id) -> Id {
+        self.nodes[id as usize].parent
     }
 
     /// The last component, as named in the tar (without any `.wh.`).
-    fn name(&self, id: usize) -> &'a [u8] {
-        let node = &self.nodes[id];
-        &node.path[node.name_start..]
+    fn name(&self, id: Id) -> &'a [u8] {
+        self.nodes[id as usize].name
+    }
+
+    /// The whole path, rebuilt from its components.
+    fn path(&self, id: Id) -> Vec<u8> {
+        let mut out = vec![0u8; self.nodes[id as usize].len as usize];
+        let mut cur = id;
+        let mut end = out.len();
+        while cur != ROOT {
+            let node = &self.nodes[cur as usize];
+            out[end - node.name.len()..end].copy_from_slice(node.name);
+            end -= node.name.len();
+            if node.parent != ROOT {
+                end -= 1;
+                out[end] = b'/';
+            }
+            cur = node.parent;
+        }
+        out
     }
 
     /// The id of a non-empty normalized `path`, interning it and its
     /// ancestors: linear in the length of `path`.
-    fn intern(&mut self, path: &'a [u8]) -> usize {
+    fn intern(&mut self, path: &'a [u8]) -> Id {
         match path.iter().rposition(|&b| b == b'/') {
             None => self.child(ROOT, path, 0, path.len()),
             Some(slash) => {
@@ -279,7 +336,7 @@ impl<'a> Paths<'a> {
     /// ancestor it shares with the last directory interned, walking up from
     /// there: the walk is no longer than that directory, the rest no longer
     /// than `dir`.
-    fn intern_dir(&mut self, dir: &'a [u8]) -> usize {
+    fn intern_dir(&mut self, dir: &'a [u8]) -> Id {
         // `shared`: where the components `dir` shares with the last
         // directory end, and the id of the last directory.
         let shared = self.last_dir.and_then(|(last, id)| {
@@ -302,8 +359,8 @@ impl<'a> Paths<'a> {
                 // component beside the root: the first one short enough is
                 // the one that ends at `end`.
                 let mut id = last_id;
-                while self.nodes[id].path.len() > end {
-                    id = self.nodes[id].parent;
+                while self.nodes[id as usize].len as usize > end {
+                    id = self.nodes[id as usize].parent;
                 }
                 if end == dir.len() {
                     self.last_dir = Some((dir, id));
@@ -329,21 +386,29 @@ impl<'a> Paths<'a> {
     }
 
     /// The id of `path[..end]`, a child of `parent` named `path[start..end]`.
-    fn child(&mut self, parent: usize, path: &'a [u8], start: usize, end: usize) -> usize {
-        match self.index.entry((parent, &path[start..end])) {
-            Entry::Occupied(slot) => *slot.get(),
-            Entry::Vacant(slot) => {
-                let id = self.nodes.len();
-                slot.insert(id);
-                self.nodes.push(PathNode {
-                    path: &path[..end],
-                    name_start: start,
-                    parent,
-                    in_layer: [NONE; 2],
-                });
-                id
-            }
+    fn child(&mut self, parent: Id, path: &'a [u8], start: usize, end: usize) -> Id {
+        let name = &path[start..end];
+        let hash = self.keys.hash_one((parent, name));
+        let nodes = &self.nodes;
+        if let Some(found) = self.index.find(hash, |i| {
+            let node = &nodes[i as usize];
+            node.parent == parent && node.name == name
+        }) {
+            return found;
         }
+        let new = id(self.nodes.len());
+        self.nodes.push(PathNode {
+            name,
+            parent,
+            len: end as u32,
+            in_layer: [NONE; 2],
+        });
+        let (nodes, keys) = (&self.nodes, &self.keys);
+        self.index.insert(hash, new, |i| {
+            let node = &nodes[i as usize];
+            keys.hash_one((node.parent, node.name))
+        });
+        new
     }
 }
 
@@ -384,6 +449,8 @@ struct Tally {
 impl Tally {
     /// Makes room for every path interned so far.
     fn cover(&mut self, paths: usize) {
+        self.stats
+            .reserve_exact(paths.saturating_sub(self.stats.len()));
         self.stats.resize_with(paths, || PathStats {
             cumulative: 0,
             min: u64::MAX,
@@ -392,8 +459,8 @@ impl Tally {
         });
     }
 
-    fn record(&mut self, path: usize, contribution: u64) {
-        let entry = &mut self.stats[path];
+    fn record(&mut self, path: Id, contribution: u64) {
+        let entry = &mut self.stats[path as usize];
         entry.cumulative = entry.cumulative.saturating_add(contribution);
         entry.min = entry.min.min(contribution);
         entry.count = entry.count.saturating_add(1);
@@ -448,10 +515,10 @@ impl Tally {
         let inefficient_files = inefficient
             .into_iter()
             .map(|(path, entry)| {
-                let path = paths.nodes[path].path;
+                let path = paths.path(id(path));
                 let mut slashed = Vec::with_capacity(path.len() + 1);
                 slashed.push(b'/');
-                slashed.extend_from_slice(path);
+                slashed.extend_from_slice(&path);
                 InefficientFile {
                     path: slashed,
                     count: entry.count,
@@ -473,13 +540,57 @@ impl Tally {
 struct LayerNode {
     /// The path's id; for a whiteout, the whited-out path's (dive's `Path()`
     /// strips `.wh.`).
-    path: usize,
-    /// The node of the parent directory in this layer; `NONE` at the top.
-    parent: usize,
-    whiteout: bool,
+    path: Id,
+    /// The node of the parent directory in this layer (`NONE` at the top),
+    /// and in its top bits the flags below.
+    parent_flags: u32,
     size: u64,
-    is_dir: bool,
-    has_children: bool,
+}
+
+const WHITEOUT: u32 = 1 << 31;
+const IS_DIR: u32 = 1 << 30;
+const HAS_CHILDREN: u32 = 1 << 29;
+const FLAGS: u32 = WHITEOUT | IS_DIR | HAS_CHILDREN;
+/// A layer tree's `NONE` parent, as stored beside the flags.
+const TOP: u32 = !FLAGS;
+
+impl LayerNode {
+    fn new(path: Id, whiteout: bool, is_dir: bool, has_children: bool, size: u64) -> Self {
+        let mut node = LayerNode {
+            path,
+            parent_flags: TOP,
+            size,
+        };
+        node.set(WHITEOUT, whiteout);
+        node.set(IS_DIR, is_dir);
+        node.set(HAS_CHILDREN, has_children);
+        node
+    }
+    fn set(&mut self, flag: u32, on: bool) {
+        if on {
+            self.parent_flags |= flag;
+        } else {
+            self.parent_flags &= !flag;
+        }
+    }
+    fn parent(&self) -> Id {
+        match self.parent_flags & !FLAGS {
+            TOP => NONE,
+            p => p,
+        }
+    }
+    fn set_parent(&mut self, parent: Id) {
+        self.parent_flags = (self.parent_flags & FLAGS) | parent;
+    }
+    fn whiteout(&self) -> bool {
+        self.parent_flags & WHITEOUT != 0
+    }
+    fn is_dir(&self) -> bool {
+        self.parent_flags & IS_DIR != 0
+    }
+    fn has_children(&self) -> bool {
+        self.parent_flags & HAS_CHILDREN != 0
+    }
 }
 
 struct LayerTree {
@@ -490,8 +601,10 @@ struct LayerTree {
 
 impl LayerTree {
     /// Builds the layer's tree, interning its paths: linear in its path bytes.
-    fn build<'a>(entries: &[DiveEntry<'a>], paths: &mut Paths<'a>) -> Self {
-        let mut nodes: Vec<LayerNode> = Vec::with_capacity(entries.len());
+    fn build<'a>(entries: impl IntoIterator<Item = DiveEntry<'a>>, paths: &mut Paths<'a>) -> Self {
+        let entries = entries.into_iter();
+        let hint = entries.size_hint();
+        let mut nodes: Vec<LayerNode> = Vec::with_capacity(hint.1.unwrap_or(hint.0));
         let mut size: u64 = 0;
         for entry in entries {
             if entry.path.is_empty() {
@@ -501,50 +614,37 @@ impl LayerTree {
             let whiteout = entry.kind == DiveKind::Whiteout;
             let is_dir = entry.kind == DiveKind::Dir;
             let path = paths.intern(entry.path);
-            let slot = &mut paths.nodes[path].in_layer[usize::from(whiteout)];
+            let slot = &mut paths.nodes[path as usize].in_layer[usize::from(whiteout)];
             if *slot != NONE {
                 // Its parents are already in place; the last copy wins, as in dive's AddPath.
-                let node = &mut nodes[*slot];
+                let node = &mut nodes[*slot as usize];
                 node.size = entry.size;
-                node.is_dir = is_dir;
+                node.set(IS_DIR, is_dir);
                 continue;
             }
-            *slot = nodes.len();
-            nodes.push(LayerNode {
-                path,
-                parent: NONE,
-                whiteout,
-                size: entry.size,
-                is_dir,
-                has_children: false,
-            });
+            *slot = id(nodes.len());
+            nodes.push(LayerNode::new(path, whiteout, is_dir, false, entry.size));
             // Every node's ancestors are present, so stop at the first one
             // found; the ones missing become implied nodes.
             let mut child = nodes.len() - 1;
             let mut up = paths.parent(path);
             while up != ROOT {
-                let slot = &mut paths.nodes[up].in_layer[0];
+                let slot = &mut paths.nodes[up as usize].in_layer[0];
                 if *slot != NONE {
-                    nodes[*slot].has_children = true;
-                    nodes[child].parent = *slot;
+                    nodes[*slot as usize].set(HAS_CHILDREN, true);
+                    nodes[child].set_parent(*slot);
                     break;
                 }
-                *slot = nodes.len();
-                nodes[child].parent = nodes.len();
+                *slot = id(nodes.len());
+                let next = id(nodes.len());
+                nodes[child].set_parent(next);
                 child = nodes.len();
-                nodes.push(LayerNode {
-                    path: up,
-                    parent: NONE,
-                    whiteout: false,
-                    size: 0,
-                    is_dir: false,
-                    has_children: true,
-                });
+                nodes.push(LayerNode::new(up, false, false, true, 0));
                 up = paths.parent(up);
             }
         }
         for node in &nodes {
-            paths.nodes[node.path].in_layer[usize::from(node.whiteout)] = NONE;
+            paths.nodes[node.path as usize].in_layer[usize::from(node.whiteout())] = NONE;
         }
         LayerTree { nodes, size }
     }
@@ -552,33 +652,41 @@ impl LayerTree {
     /// Node indices in dive's `VisitDepthChildFirst` order: a post-order walk
     /// with each directory's children sorted by the names in the tar (`.wh.`
     /// included), ties in the order the nodes were made.
-    fn visit_order(&self, paths: &Paths<'_>) -> Vec<usize> {
+    fn visit_order(&self, paths: &Paths<'_>) -> Vec<Id> {
         let n = self.nodes.len();
         // Children grouped by parent, the top level last (parent `n`); each
         // group lists its nodes in index order before sorting.
-        let group = |node: &LayerNode| if node.parent == NONE { n } else { node.parent };
-        let mut starts = vec![0usize; n + 2];
+        let group = |node: &LayerNode| match node.parent() {
+            NONE => n,
+            p => p as usize,
+        };
+        let mut starts = vec![0 as Id; n + 2];
         for node in &self.nodes {
             starts[group(node) + 1] += 1;
         }
         for i in 1..starts.len() {
             starts[i] += starts[i - 1];
         }
-        let mut fill = starts.clone();
-        let mut children = vec![0usize; n];
-        for (i, node) in self.nodes.iter().enumerate() {
-            let at = &mut fill[group(node)];
-            children[*at] = i;
-            *at += 1;
+        // Filled from each group's end, last node first: `starts[g + 1]`
+        // counts down to group g's start, so afterwards group g spans
+        // `starts[g + 1]..starts[g + 2]` (the top group ends at `n`); one
+        // shift puts every group back at `starts[g]..starts[g + 1]`.
+        let mut children = vec![0 as Id; n];
+        for (i, node) in self.nodes.iter().enumerate().rev() {
+            let at = &mut starts[group(node) + 1];
+            *at -= 1;
+            children[*at as usize] = id(i);
         }
+        starts.copy_within(1.., 0);
+        starts[n + 1] = id(n);
         for parent in 0..=n {
-            children[starts[parent]..starts[parent + 1]]
+            children[starts[parent] as usize..starts[parent + 1] as usize]
                 .sort_by(|&a, &b| self.raw_name_cmp(paths, a, b));
         }
 
         // Pre-order with the children taken last to first, reversed at the end.
         let mut order = Vec::with_capacity(n);
-        let mut todo: Vec<usize> = (starts[n]..starts[n + 1]).collect();
+        let mut todo: Vec<usize> = (starts[n] as usize..starts[n + 1] as usize).collect();
         while let Some(at) = todo.pop() {
             let id = children[at];
             order.push(id);
@@ -592,17 +700,17 @@ impl LayerTree {
                 todo.pop();
                 order.push(children[before]);
             }
-            todo.extend(starts[id]..starts[id + 1]);
+            todo.extend(starts[id as usize] as usize..starts[id as usize + 1] as usize);
         }
         order.reverse();
         order
     }
 
     /// Compares two nodes' names as written in the tar, without building them.
-    fn raw_name_cmp(&self, paths: &Paths<'_>, a: usize, b: usize) -> Ordering {
-        let (a, b) = (&self.nodes[a], &self.nodes[b]);
+    fn raw_name_cmp(&self, paths: &Paths<'_>, a: Id, b: Id) -> Ordering {
+        let (a, b) = (&self.nodes[a as usize], &self.nodes[b as usize]);
         let (a_name, b_name) = (paths.name(a.path), paths.name(b.path));
-        match (a.whiteout, b.whiteout) {
+        match (a.whiteout(), b.whiteout()) {
             (true, false) => prefixed_cmp(WHITEOUT_PREFIX, a_name, b_name),
             (false, true) => prefixed_cmp(WHITEOUT_PREFIX, b_name, a_name).reverse(),
             _ => a_name.cmp(b_name),
@@ -611,11 +719,11 @@ impl LayerTree {
 
     /// Whether `whiteout` is a whiteout of `x` and `node`, in the same
     /// directory, an entry named `.wh.x`.
-    fn whiteout_named_like(&self, paths: &Paths<'_>, whiteout: usize, node: usize) -> bool {
-        let (w, n) = (&self.nodes[whiteout], &self.nodes[node]);
-        w.whiteout
-            && !n.whiteout
-            && w.parent == n.parent
+    fn whiteout_named_like(&self, paths: &Paths<'_>, whiteout: Id, node: Id) -> bool {
+        let (w, n) = (&self.nodes[whiteout as usize], &self.nodes[node as usize]);
+        w.whiteout()
+            && !n.whiteout()
+            && w.parent() == n.parent()
             && paths.name(n.path).strip_prefix(WHITEOUT_PREFIX) == Some(paths.name(w.path))
     }
 }
@@ -634,17 +742,46 @@ fn prefixed_cmp(prefix: &[u8], name: &[u8], other: &[u8]) -> Ordering {
 
 /// One path in the stack of the layers applied so far.
 struct StackNode {
-    path: usize,
-    is_dir: bool,
-    alive: bool,
-    size: u64,
+    path: Id,
     /// Children as a list linked through `next_sibling`; it may hold removed
     /// nodes, which are skipped, never revived.
-    first_child: usize,
-    next_sibling: usize,
-    /// Layer epoch for which `memo_sum` holds this subtree's size.
-    memo_epoch: usize,
+    first_child: Id,
+    next_sibling: Id,
+    /// Layer epoch for which `memo_sum` holds this subtree's size, and in
+    /// the top bits whether the node is a directory and alive.
+    memo_epoch_flags: u32,
+    size: u64,
     memo_sum: u64,
+}
+
+const ALIVE: u32 = 1 << 31;
+const STACK_DIR: u32 = 1 << 30;
+const EPOCH: u32 = !(ALIVE | STACK_DIR);
+
+impl StackNode {
+    fn is_dir(&self) -> bool {
+        self.memo_epoch_flags & STACK_DIR != 0
+    }
+    fn alive(&self) -> bool {
+        self.memo_epoch_flags & ALIVE != 0
+    }
+    fn memo_epoch(&self) -> u32 {
+        self.memo_epoch_flags & EPOCH
+    }
+    fn set_is_dir(&mut self, on: bool) {
+        if on {
+            self.memo_epoch_flags |= STACK_DIR;
+        } else {
+            self.memo_epoch_flags &= !STACK_DIR;
+        }
+    }
+    fn kill(&mut self) {
+        self.memo_epoch_flags &= !ALIVE;
+    }
+    fn set_memo(&mut self, epoch: u32, sum: u64) {
+        self.memo_epoch_flags = (self.memo_epoch_flags & !EPOCH) | (epoch & EPOCH);
+        self.memo_sum = sum;
+    }
 }
 
 /// The merged tree of the layers below the one being walked, kept
@@ -653,8 +790,8 @@ struct StackNode {
 struct Stack {
     nodes: Vec<StackNode>,
     /// By path id: the path's live node, or `NONE`.
-    of_path: Vec<usize>,
-    scratch: Vec<usize>,
+    of_path: Vec<Id>,
+    scratch: Vec<Id>,
 }
 
 impl Stack {
@@ -662,12 +799,10 @@ impl Stack {
         let mut nodes = Vec::with_capacity(paths + 1);
         nodes.push(StackNode {
             path: ROOT,
-            is_dir: true,
-            alive: true,
-            size: 0,
             first_child: NONE,
             next_sibling: NONE,
-            memo_epoch: 0,
+            memo_epoch_flags: ALIVE | STACK_DIR,
+            size: 0,
             memo_sum: 0,
         });
         let mut of_path = Vec::with_capacity(paths + 1);
@@ -681,16 +816,18 @@ impl Stack {
 
     /// Makes room for every path interned so far.
     fn cover(&mut self, paths: usize) {
+        self.of_path
+            .reserve_exact(paths.saturating_sub(self.of_path.len()));
         self.of_path.resize(paths, NONE);
     }
 
     /// dive's `AddPath`: set the metadata, keep the children, create missing
     /// parents as implied nodes.
-    fn set(&mut self, path: usize, is_dir: bool, size: u64, paths: &Paths<'_>) {
-        let id = self.of_path[path];
+    fn set(&mut self, path: Id, is_dir: bool, size: u64, paths: &Paths<'_>) {
+        let id = self.of_path[path as usize];
         if id != NONE {
-            let node = &mut self.nodes[id];
-            node.is_dir = is_dir;
+            let node = &mut self.nodes[id as usize];
+            node.set_is_dir(is_dir);
             node.size = size;
             return;
         }
@@ -699,53 +836,53 @@ impl Stack {
         missing.push(path);
         // The root is always present.
         let mut up = paths.parent(path);
-        while self.of_path[up] == NONE {
+        while self.of_path[up as usize] == NONE {
             missing.push(up);
             up = paths.parent(up);
         }
-        let mut parent = self.of_path[up];
+        let mut parent = self.of_path[up as usize];
         for &new_path in missing.iter().rev() {
             let (node_is_dir, node_size) = if new_path == path {
                 (is_dir, size)
             } else {
                 (false, 0)
             };
-            let id = self.nodes.len();
-            self.nodes.push(StackNode {
+            let new = self::id(self.nodes.len());
+            let mut node = StackNode {
                 path: new_path,
-                is_dir: node_is_dir,
-                alive: true,
-                size: node_size,
                 first_child: NONE,
-                next_sibling: self.nodes[parent].first_child,
-                memo_epoch: 0,
+                next_sibling: self.nodes[parent as usize].first_child,
+                memo_epoch_flags: ALIVE,
+                size: node_size,
                 memo_sum: 0,
-            });
-            self.nodes[parent].first_child = id;
-            self.of_path[new_path] = id;
-            parent = id;
+            };
+            node.set_is_dir(node_is_dir);
+            self.nodes.push(node);
+            self.nodes[parent as usize].first_child = new;
+            self.of_path[new_path as usize] = new;
+            parent = new;
         }
         self.scratch = missing;
     }
 
     /// dive's `RemovePath`: the path and everything under it; absent paths are a no-op.
-    fn remove(&mut self, path: usize) {
-        let id = self.of_path[path];
+    fn remove(&mut self, path: Id) {
+        let id = self.of_path[path as usize];
         if id == NONE {
             return;
         }
-        self.of_path[path] = NONE;
-        self.nodes[id].alive = false;
+        self.of_path[path as usize] = NONE;
+        self.nodes[id as usize].kill();
         let mut todo = std::mem::take(&mut self.scratch);
         todo.clear();
         todo.push(id);
         while let Some(current) = todo.pop() {
-            let mut child = std::mem::replace(&mut self.nodes[current].first_child, NONE);
+            let mut child = std::mem::replace(&mut self.nodes[current as usize].first_child, NONE);
             while child != NONE {
-                let node = &mut self.nodes[child];
-                if node.alive {
-                    node.alive = false;
-                    self.of_path[node.path] = NONE;
+                let node = &mut self.nodes[child as usize];
+                if node.alive() {
+                    node.kill();
+                    self.of_path[node.path as usize] = NONE;
                     todo.push(child);
                 }
                 child = node.next_sibling;
@@ -756,41 +893,39 @@ impl Stack {
 
     /// Size of `id` plus everything under it, memoised for this epoch on
     /// every node it walks so nested whiteouts do not walk twice.
-    fn subtree_sum(&mut self, id: usize, epoch: usize) -> u64 {
-        if self.nodes[id].memo_epoch == epoch {
-            return self.nodes[id].memo_sum;
+    fn subtree_sum(&mut self, id: Id, epoch: u32) -> u64 {
+        if self.nodes[id as usize].memo_epoch() == epoch {
+            return self.nodes[id as usize].memo_sum;
         }
         let mut todo = vec![(id, false)];
         while let Some((current, children_done)) = todo.pop() {
             if children_done {
-                let mut sum = self.nodes[current].size;
-                let mut child = self.nodes[current].first_child;
+                let mut sum = self.nodes[current as usize].size;
+                let mut child = self.nodes[current as usize].first_child;
                 while child != NONE {
-                    let node = &self.nodes[child];
-                    if node.alive {
+                    let node = &self.nodes[child as usize];
+                    if node.alive() {
                         sum = sum.saturating_add(node.memo_sum);
                     }
                     child = node.next_sibling;
                 }
-                let node = &mut self.nodes[current];
-                node.memo_sum = sum;
-                node.memo_epoch = epoch;
+                self.nodes[current as usize].set_memo(epoch, sum);
                 continue;
             }
-            if self.nodes[current].memo_epoch == epoch {
+            if self.nodes[current as usize].memo_epoch() == epoch {
                 continue;
             }
             todo.push((current, true));
-            let mut child = self.nodes[current].first_child;
+            let mut child = self.nodes[current as usize].first_child;
             while child != NONE {
-                let node = &self.nodes[child];
-                if node.alive && node.memo_epoch != epoch {
+                let node = &self.nodes[child as usize];
+                if node.alive() && node.memo_epoch() != epoch {
                     todo.push((child, false));
                 }
                 child = node.next_sibling;
             }
         }
-        self.nodes[id].memo_sum
+        self.nodes[id as usize].memo_sum
     }
 }
 
@@ -995,11 +1130,13 @@ mod tests {
             file("b", 0),
         ];
         let mut paths = Paths::with_capacity(0);
-        let tree = LayerTree::build(&entries, &mut paths);
+        let tree = LayerTree::build(entries.iter().copied(), &mut paths);
         let order: Vec<String> = tree
             .visit_order(&paths)
             .into_iter()
-            .map(|i| String::from_utf8_lossy(&raw_name(&paths, &tree.nodes[i])).into_owned())
+            .map(|i| {
+                String::from_utf8_lossy(&raw_name(&paths, &tree.nodes[i as usize])).into_owned()
+            })
             .collect();
         assert_eq!(order, ["a/.wh", "a/.wh.y", "a/x", "a", "a-b", "b"]);
     }
@@ -1141,16 +1278,16 @@ mod tests {
                 order.reverse();
             }
             let mut paths = Paths::with_capacity(0);
-            let ids: Vec<usize> = order.iter().map(|p| paths.intern(p)).collect();
+            let ids: Vec<Id> = order.iter().map(|p| paths.intern(p)).collect();
             for (&path, &id) in order.iter().zip(&ids) {
-                assert_eq!(paths.nodes[id].path, path);
+                assert_eq!(paths.path(id), path);
                 assert_eq!(paths.intern(path), id, "{path:?} interned again");
-                let parent = &paths.nodes[paths.parent(id)];
+                let parent = paths.path(paths.parent(id));
                 let name = paths.name(id);
                 if paths.parent(id) == ROOT {
                     assert_eq!(name, path);
                 } else {
-                    assert_eq!([parent.path, b"/", name].concat(), path);
+                    assert_eq!([&parent[..], b"/", name].concat(), path);
                 }
             }
             // The root plus one node per distinct path or directory prefix.
@@ -1198,14 +1335,14 @@ mod tests {
                 })
                 .collect();
             let mut paths = Paths::with_capacity(0);
-            let tree = LayerTree::build(&entries, &mut paths);
+            let tree = LayerTree::build(entries.iter().copied(), &mut paths);
             let raw: Vec<Vec<u8>> = tree.nodes.iter().map(|n| raw_name(&paths, n)).collect();
-            let mut expected: Vec<usize> = (0..tree.nodes.len()).collect();
-            expected.sort_by(|&a, &b| child_first_cmp(&raw[a], &raw[b]));
-            let show = |order: &[usize]| -> Vec<String> {
+            let mut expected: Vec<Id> = (0..id(tree.nodes.len())).collect();
+            expected.sort_by(|&a, &b| child_first_cmp(&raw[a as usize], &raw[b as usize]));
+            let show = |order: &[Id]| -> Vec<String> {
                 order
                     .iter()
-                    .map(|&i| String::from_utf8_lossy(&raw[i]).into_owned())
+                    .map(|&i| String::from_utf8_lossy(&raw[i as usize]).into_owned())
                     .collect()
             };
             let got = tree.visit_order(&paths);
@@ -1216,11 +1353,11 @@ mod tests {
 
     /// The node's path as named in the tar (`.wh.` before a whiteout's name).
     fn raw_name(paths: &Paths<'_>, node: &LayerNode) -> Vec<u8> {
-        let path = paths.nodes[node.path].path;
-        if !node.whiteout {
-            return path.to_vec();
+        let path = paths.path(node.path);
+        if !node.whiteout() {
+            return path;
         }
-        let name_start = paths.nodes[node.path].name_start;
+        let name_start = path.len() - paths.name(node.path).len();
         [&path[..name_start], WHITEOUT_PREFIX, &path[name_start..]].concat()
     }
 

@@ -8,7 +8,8 @@
 //! rules the way dive does. It must not be where ballast's own findings come
 //! from: reclaimable bytes, duplicate content and deleted directories are
 //! computed elsewhere, correctly, and reported separately. It depends on
-//! nothing but `std`, reads no files and prints nothing.
+//! nothing but `std` and the image crate's id table, reads no files and
+//! prints nothing.
 //!
 //! - `metrics`: the numbers, with dive's formula, its quirks, the deviations
 //!   from it and the cost of computing it;
@@ -22,4 +23,4 @@ pub use ci_rules::{
     CiRule, CiRules, CiRulesError, CiValue, CiVerdict, IgnoredKey, evaluate_ci_rules, parse_ratio,
     parse_size,
 };
-pub use metrics::{DiveEntry, DiveKind, DiveMetrics, InefficientFile, compute};
+pub use metrics::{DiveEntry, DiveKind, DiveMetrics, InefficientFile, compute, compute_from};

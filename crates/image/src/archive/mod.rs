@@ -266,11 +266,11 @@ where
         }
     }
     if let Some((slot, p)) = failures.into_iter().min_by_key(|(s, _)| first_layer_of(*s)) {
-        return Err(err(Problem::BadLayer {
-            index: first_layer_of(slot),
-            name: unique[slot].clone(),
-            detail: p.to_string(),
-        }));
+        return Err(err(Problem::bad_layer(
+            first_layer_of(slot),
+            unique[slot].clone(),
+            p.to_string(),
+        )));
     }
     // A layer's index moves out at its last use and is copied only for the
     // earlier ones, so a big layer is never held twice.

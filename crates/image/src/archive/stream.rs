@@ -256,13 +256,8 @@ where
                 name: l.name.clone(),
             }));
         };
-        let (t, comp, size, computed) = r.map_err(|detail| {
-            err(Problem::BadLayer {
-                index: i,
-                name: l.name.clone(),
-                detail,
-            })
-        })?;
+        let (t, comp, size, computed) =
+            r.map_err(|detail| err(Problem::bad_layer(i, l.name.clone(), detail)))?;
         metas.push(LayerMeta {
             name: l.name.clone(),
             digest: l.digest.clone(),

@@ -10,6 +10,7 @@ use sha2::Digest;
 use std::io::{self, BufRead, Read};
 use twox_hash::xxhash3_128::{DEFAULT_SECRET_LENGTH, RawHasher, SecretBuffer};
 
+use super::budget::{Budget, LayerCharge};
 use super::path::{Repairs, normalize_into, split_parent};
 use crate::archive::tar_stream::{SkipForward, TarError, TarReader};
 
@@ -35,10 +36,12 @@ pub enum EntryKind {
     Opaque,
 }
 
+/// 48 bytes: the link target of a symlink or hard link sits in the path
+/// arena right after its path, behind a 4-byte length, so the entries of
+/// the other kinds carry no span for it.
 #[derive(Clone, Debug)]
 pub struct LayerEntry {
     pub path: Span,
-    pub link: Span,
     pub kind: EntryKind,
     /// The raw tar type flag and permission bits, for dive-exact figures.
     pub tar_type: u8,
@@ -93,8 +96,15 @@ impl LayerIndex {
     pub fn path(&self, e: &LayerEntry) -> &[u8] {
         self.bytes(e.path)
     }
+    /// A symlink's or hard link's target; empty for other kinds.
     pub fn link(&self, e: &LayerEntry) -> &[u8] {
-        self.bytes(e.link)
+        if !matches!(e.kind, EntryKind::Symlink | EntryKind::Hardlink) {
+            return &[];
+        }
+        let at = (e.path.start + e.path.len) as usize;
+        let mut len = [0u8; 4];
+        len.copy_from_slice(&self.paths[at..at + 4]);
+        &self.paths[at + 4..at + 4 + u32::from_le_bytes(len) as usize]
     }
     /// Sum of regular-file content sizes: the per-layer figure dive reports.
     pub fn content_bytes(&self) -> u64 {
@@ -102,10 +112,22 @@ impl LayerIndex {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct IndexOptions {
     /// Compute the uncompressed stream's sha256 (the layer's diff_id).
     pub verify: bool,
+    /// Entries (and name bytes, see [`super::budget`]) the image's layers
+    /// may hold together: `--max-entries`.
+    pub max_entries: u64,
+}
+
+impl Default for IndexOptions {
+    fn default() -> Self {
+        IndexOptions {
+            verify: false,
+            max_entries: super::budget::DEFAULT_MAX_ENTRIES,
+        }
+    }
 }
 
 /// Per-file cap for captured metadata files, and per-layer total.
@@ -163,10 +185,24 @@ pub enum LayerError {
     Tar(#[from] TarError),
     #[error("layer path names exceed {PATH_ARENA_LIMIT} bytes")]
     TooManyNames,
+    #[error("{0}")]
+    OverBudget(#[from] super::budget::Exceeded),
 }
 
-/// Reads one layer's (already decompressed) tar stream to the end.
+/// Reads one layer's (already decompressed) tar stream to the end, within
+/// `opts.max_entries` for this layer alone.
 pub fn index_layer<R: BufRead>(stream: R, opts: IndexOptions) -> Result<LayerIndex, LayerError> {
+    index_layer_within(stream, opts, &Budget::new(opts.max_entries))
+}
+
+/// [`index_layer`], counting the entries against a budget the image's other
+/// layers share.
+pub fn index_layer_within<R: BufRead>(
+    stream: R,
+    opts: IndexOptions,
+    budget: &Budget,
+) -> Result<LayerIndex, LayerError> {
+    let mut charge = LayerCharge::new(budget);
     let tap = Sha256Tap {
         inner: stream,
         hasher: opts.verify.then(sha2::Sha256::new),
@@ -239,25 +275,26 @@ pub fn index_layer<R: BufRead>(stream: R, opts: IndexOptions) -> Result<LayerInd
             continue;
         }
         let path_len = idx.paths.len() - start;
-        let link = if matches!(kind, EntryKind::Symlink | EntryKind::Hardlink) {
-            let link_start = idx.paths.len();
+        if matches!(kind, EntryKind::Symlink | EntryKind::Hardlink) {
+            let len_at = idx.paths.len();
+            idx.paths.extend_from_slice(&[0; 4]);
             if kind == EntryKind::Hardlink {
                 normalize_into(h.link, &mut idx.paths);
             } else {
                 idx.paths.extend_from_slice(h.link);
             }
-            (link_start, idx.paths.len() - link_start)
-        } else {
-            (idx.paths.len(), 0)
-        };
+            // A link name is one PAX record at most (1 MiB), far below 4 GiB.
+            let link_len = (idx.paths.len() - len_at - 4) as u32;
+            idx.paths[len_at..len_at + 4].copy_from_slice(&link_len.to_le_bytes());
+        }
         if idx.paths.len() > PATH_ARENA_LIMIT {
             return Err(LayerError::TooManyNames);
         }
+        charge.entry(&idx.paths[start..start + path_len], idx.paths.len() - start)?;
         let (mode, uid, gid, size) = (h.mode, h.uid, h.gid, h.size);
         let tar_type = flag.0;
         let mut entry = LayerEntry {
             path: span(start, path_len),
-            link: span(link.0, link.1),
             kind,
             tar_type,
             mode,
@@ -301,6 +338,7 @@ pub fn index_layer<R: BufRead>(stream: R, opts: IndexOptions) -> Result<LayerInd
         }
         idx.entries.push(entry);
     }
+    charge.flush()?;
     let mut tar_bytes = tar.position();
     let mut tap = tar.into_inner();
     // Whatever follows the end-of-archive blocks belongs to the stream (and
@@ -314,6 +352,10 @@ pub fn index_layer<R: BufRead>(stream: R, opts: IndexOptions) -> Result<LayerInd
         tar_bytes += n as u64;
     }
     idx.tar_bytes = tar_bytes;
+    // Growth by doubling leaves up to half of each list unused; the image
+    // keeps every layer's index to the end of the run.
+    idx.entries.shrink_to_fit();
+    idx.paths.shrink_to_fit();
     idx.diff_id = tap
         .hasher
         .take()
@@ -399,7 +441,7 @@ fn resolve_hardlinks(idx: &mut LayerIndex) {
     let mut unresolved = Vec::new();
     for (i, e) in idx.entries.iter().enumerate() {
         if e.kind == EntryKind::Hardlink {
-            match by_path.get(idx.bytes(e.link)) {
+            match by_path.get(idx.link(e)) {
                 Some(&h) => resolved.push((i, h)),
                 None => unresolved.push(entry_id(i)),
             }
@@ -441,7 +483,14 @@ mod tests {
     }
 
     fn index(bytes: &[u8]) -> LayerIndex {
-        index_layer(Cursor::new(bytes.to_vec()), IndexOptions { verify: true }).unwrap()
+        index_layer(
+            Cursor::new(bytes.to_vec()),
+            IndexOptions {
+                verify: true,
+                ..IndexOptions::default()
+            },
+        )
+        .unwrap()
     }
 
     #[test]
@@ -490,6 +539,12 @@ mod tests {
         assert_eq!(idx.content_bytes(), 7);
         assert!(idx.unresolved_links.is_empty());
         assert!(idx.diff_id.as_deref().unwrap().starts_with("sha256:"));
+    }
+
+    #[test]
+    fn an_entry_stays_48_bytes() {
+        // The per-entry budget (bench/MEMORY.md) counts on it.
+        assert_eq!(std::mem::size_of::<LayerEntry>(), 48);
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! the tree refers to it by a 4-byte id. `site-packages`, `__init__.py` and
 //! `LICENSE` appear tens of thousands of times in an ML image.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+
+use super::idtable::IdTable;
 
 pub type NameId = u32;
 
@@ -35,10 +36,9 @@ pub type IdBuild = BuildHasherDefault<IdHasher>;
 pub struct Names {
     bytes: Vec<u8>,
     spans: Vec<(u32, u32)>,
-    /// xxh3 of the name → first id with that hash; collisions chain through
-    /// `next_same`.
-    by_hash: HashMap<u64, NameId, IdBuild>,
-    next_same: Vec<NameId>,
+    /// Ids by the xxh3 of their name: 4 bytes a slot, the name read back
+    /// from `bytes` to compare.
+    by_hash: IdTable,
 }
 
 const NO_NAME: NameId = NameId::MAX;
@@ -46,35 +46,29 @@ const NO_NAME: NameId = NameId::MAX;
 impl Names {
     pub fn intern(&mut self, name: &[u8]) -> NameId {
         let h = twox_hash::XxHash3_64::oneshot(name);
-        let mut cur = self.by_hash.get(&h).copied().unwrap_or(NO_NAME);
-        let head = cur;
-        while cur != NO_NAME {
-            if self.get(cur) == name {
-                return cur;
-            }
-            cur = self.next_same[cur as usize];
+        if let Some(id) = self.find_hashed(h, name) {
+            return id;
         }
         let id = NameId::try_from(self.spans.len()).unwrap_or(NO_NAME - 1);
         let start = u32::try_from(self.bytes.len()).unwrap_or(u32::MAX);
         self.bytes.extend_from_slice(name);
         self.spans
             .push((start, u32::try_from(name.len()).unwrap_or(0)));
-        self.next_same.push(head);
-        self.by_hash.insert(h, id);
+        let (bytes, spans) = (&self.bytes, &self.spans);
+        self.by_hash.insert(h, id, |i| {
+            let (s, l) = spans[i as usize];
+            twox_hash::XxHash3_64::oneshot(&bytes[s as usize..(s + l) as usize])
+        });
         id
     }
 
     /// The id of a name already interned, without adding it.
     pub fn find(&self, name: &[u8]) -> Option<NameId> {
-        let h = twox_hash::XxHash3_64::oneshot(name);
-        let mut cur = self.by_hash.get(&h).copied().unwrap_or(NO_NAME);
-        while cur != NO_NAME {
-            if self.get(cur) == name {
-                return Some(cur);
-            }
-            cur = self.next_same[cur as usize];
-        }
-        None
+        self.find_hashed(twox_hash::XxHash3_64::oneshot(name), name)
+    }
+
+    fn find_hashed(&self, h: u64, name: &[u8]) -> Option<NameId> {
+        self.by_hash.find(h, |id| self.get(id) == name)
     }
 
     pub fn get(&self, id: NameId) -> &[u8] {
@@ -84,10 +78,7 @@ impl Names {
 
     /// Heap bytes held, for the memory report.
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity()
-            + self.spans.capacity() * 8
-            + self.next_same.capacity() * 4
-            + self.by_hash.capacity() * 16
+        self.bytes.capacity() + self.spans.capacity() * 8 + self.by_hash.heap_bytes()
     }
 }
 

@@ -12,8 +12,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::idtable::IdTable;
 use super::layer::{EntryKind, LayerEntry, LayerIndex};
-use super::names::{IdBuild, NameId, Names};
+use super::names::{IdBuild, IdHasher, NameId, Names};
 use super::path::split_parent;
 
 pub type NodeId = u32;
@@ -79,7 +80,9 @@ impl LayerChanges {
 pub struct MergedTree {
     nodes: Vec<Node>,
     pub names: Names,
-    children: HashMap<(NodeId, NameId), NodeId, IdBuild>,
+    /// Node ids by `(parent, name)`: 4 bytes a slot, the key read from the
+    /// node itself.
+    children: IdTable,
     versions: Vec<Version>,
     /// Versions of layer L are `versions[layer_ranges[L].0..layer_ranges[L].1]`.
     layer_ranges: Vec<(u32, u32)>,
@@ -212,7 +215,7 @@ impl MergedTree {
         }
         for comp in path.split(|&b| b == b'/') {
             let name = self.find_name(comp)?;
-            cur = *self.children.get(&(cur, name))?;
+            cur = self.child_id(cur, name)?;
         }
         Some(cur)
     }
@@ -220,7 +223,14 @@ impl MergedTree {
     /// The child of `parent` named `name`, if the tree ever had one.
     pub fn child(&self, parent: NodeId, name: &[u8]) -> Option<NodeId> {
         let name = self.find_name(name)?;
-        self.children.get(&(parent, name)).copied()
+        self.child_id(parent, name)
+    }
+
+    fn child_id(&self, parent: NodeId, name: NameId) -> Option<NodeId> {
+        self.children.find(child_key(parent, name), |id| {
+            let n = &self.nodes[id as usize];
+            n.parent == parent && n.name == name
+        })
     }
 
     fn find_name(&self, comp: &[u8]) -> Option<NameId> {
@@ -310,7 +320,7 @@ impl MergedTree {
     pub fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.versions.capacity() * std::mem::size_of::<Version>()
-            + self.children.capacity() * 16
+            + self.children.heap_bytes()
             + self.names.heap_bytes()
             + self.live_kids.capacity() * 32
             + self
@@ -326,7 +336,7 @@ impl MergedTree {
     }
 
     fn child_or_insert(&mut self, parent: NodeId, name: NameId) -> NodeId {
-        if let Some(&id) = self.children.get(&(parent, name)) {
+        if let Some(id) = self.child_id(parent, name) {
             return id;
         }
         let id = node_id(self.nodes.len());
@@ -338,7 +348,11 @@ impl MergedTree {
             last_version: NONE,
         });
         self.nodes[parent as usize].first_child = id;
-        self.children.insert((parent, name), id);
+        let nodes = &self.nodes;
+        self.children.insert(child_key(parent, name), id, |i| {
+            let n = &nodes[i as usize];
+            child_key(n.parent, n.name)
+        });
         id
     }
 
@@ -410,6 +424,15 @@ impl MergedTree {
             stack.extend(self.take_live_kids(n));
         }
     }
+}
+
+/// The hash of a `(parent, name)` key in the children table.
+fn child_key(parent: NodeId, name: NameId) -> u64 {
+    use std::hash::Hasher;
+    let mut h = IdHasher::default();
+    h.write_u32(parent);
+    h.write_u32(name);
+    h.finish()
 }
 
 fn node_id(i: usize) -> NodeId {
