@@ -41,6 +41,9 @@ use super::input::LoadProgress;
 /// second.
 pub const MIN_PARALLEL_BYTES: u64 = 64 << 20;
 
+/// Fewest cores on which the default tries the parallel inflater.
+pub const MIN_PARALLEL_CORES: usize = 3;
+
 /// Read-ahead between the decoder's ordered output and the tar reader: the
 /// decoder hands over 4 MiB chunks, so a large buffer keeps the hasher in
 /// long runs without a copy per small read.
@@ -83,12 +86,18 @@ impl Mode {
     /// that is when it holds more than `total / cores` of the bytes. Below
     /// that, the cores are already busy with other layers and the
     /// speculative decode's extra work would only slow the load.
+    ///
+    /// Not on two cores: there the decoder's own admission screen (exact
+    /// zlib-rs against one wave of speculative decodes) declines the
+    /// speculative path, as it should, since a speculative decode runs at a
+    /// fraction of zlib-rs's speed per core (measured in bench/GZIP.md), and
+    /// the screen would be paid for nothing.
     pub fn parallel_for(self, size: u64, total: u64, cores: usize) -> bool {
         match self {
             Mode::Single => false,
             Mode::Parallel | Mode::ParallelOnly => true,
             Mode::Auto => {
-                cores > 1
+                cores >= MIN_PARALLEL_CORES
                     && size >= MIN_PARALLEL_BYTES
                     && u128::from(size) * cores as u128 > u128::from(total)
             }
@@ -248,13 +257,15 @@ impl<P: PositionalRead + ?Sized> PositionalRead for Arc<P> {
 /// A layer's index, its compression and its blob digest (`--verify`).
 pub(super) type Indexed<T> = (T, Compression, Option<String>);
 
-/// [`super::index_blob`] for a gzip blob that can be read anywhere:
+/// [`super::index_blob`] for a gzip blob that can be read anywhere (a
+/// [`FileRange`] here; a registry blob read by Range requests can implement
+/// [`PositionalRead`] and come through the same function):
 /// inflated on every core, the blob digest (`--verify`) hashed on the side.
 /// `None` when the blob is not gzip; an error when the parallel decode
 /// failed in any way (the caller then reads the blob with the streaming
 /// path, whose verdict and message stand).
-pub(super) fn index_blob<T, E, F>(
-    src: FileRange,
+pub(super) fn index_blob<T, E, F, P>(
+    src: P,
     progress: Option<&Arc<LoadProgress>>,
     verify: bool,
     name: &str,
@@ -263,6 +274,7 @@ pub(super) fn index_blob<T, E, F>(
 where
     E: Display,
     F: Fn(&mut dyn BufRead) -> Result<T, E>,
+    P: PositionalRead + 'static,
 {
     if !is_gzip(&src) {
         return None;
@@ -438,13 +450,15 @@ mod tests {
     #[test]
     fn a_layer_goes_parallel_only_when_it_would_leave_a_core_idle() {
         let big = MIN_PARALLEL_BYTES * 10;
-        // One layer holding most of the image, two cores: parallel.
-        assert!(Mode::Auto.parallel_for(big, big + big / 3, 2));
-        // Two equal big layers keep both cores busy on their own.
-        assert!(!Mode::Auto.parallel_for(big, 2 * big, 2));
-        // Small layers, one core, or the escape hatches.
-        assert!(!Mode::Auto.parallel_for(MIN_PARALLEL_BYTES - 1, MIN_PARALLEL_BYTES - 1, 2));
+        // One layer holding most of the image, four cores: parallel.
+        assert!(Mode::Auto.parallel_for(big, big + big / 3, 4));
+        // Four equal big layers keep four cores busy on their own.
+        assert!(!Mode::Auto.parallel_for(big, 4 * big, 4));
+        assert!(Mode::Auto.parallel_for(big, 3 * big, 4));
+        // Small layers, one or two cores, or the escape hatches.
+        assert!(!Mode::Auto.parallel_for(MIN_PARALLEL_BYTES - 1, MIN_PARALLEL_BYTES - 1, 4));
         assert!(!Mode::Auto.parallel_for(big, big, 1));
+        assert!(!Mode::Auto.parallel_for(big, big, 2));
         assert!(!Mode::Single.parallel_for(big, big, 2));
         assert!(Mode::Parallel.parallel_for(1, 100, 2));
     }
