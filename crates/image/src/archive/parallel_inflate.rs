@@ -44,6 +44,12 @@ pub const MIN_PARALLEL_BYTES: u64 = 64 << 20;
 /// Fewest cores on which the default tries the parallel inflater.
 pub const MIN_PARALLEL_CORES: usize = 3;
 
+/// Most decoder threads for one layer. Each holds up to two 4 MiB chunks
+/// in flight (decoded, and marked-up before its window is known); past
+/// eight, the tar reader and hashers consuming the ordered output, not the
+/// inflate, set the pace, and more threads would only add memory.
+const MAX_DECODER_THREADS: usize = 8;
+
 /// Read-ahead between the decoder's ordered output and the tar reader: the
 /// decoder hands over 4 MiB chunks, so a large buffer keeps the hasher in
 /// long runs without a copy per small read.
@@ -227,7 +233,9 @@ pub fn gzip_reader<P: PositionalRead + 'static>(
     src: P,
     progress: Option<Arc<LoadProgress>>,
 ) -> io::Result<(Box<dyn BufRead + Send>, Counted)> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let decoder = rapidgzip_core::Decoder::builder()
+        .decoder_threads(cores.clamp(1, MAX_DECODER_THREADS))
         .build()
         .map_err(|e| io::Error::other(e.to_string()))?;
     let furthest = Arc::new(AtomicU64::new(0));
