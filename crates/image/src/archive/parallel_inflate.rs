@@ -19,6 +19,16 @@
 //! inflater gives, while the decoder threads run ahead of them: hashing and
 //! indexing the big layer overlap its inflate.
 //!
+//! On two cores the crate's own admission screen declines its speculative
+//! path (a speculative decode runs at a fraction of zlib-rs's speed per
+//! core; bench/GZIP.md has the figures) and it inflates sequentially, so the
+//! default only tries this path on [`MIN_PARALLEL_CORES`] or more. The tests
+//! here and in tests/it/parallel_gzip.rs therefore cover the hook, the
+//! fallback and the agreement of results; the speculative path itself is
+//! covered by the crate's tests and, at run time, by the CRC32 and ISIZE it
+//! checks on every member (a wrong byte fails the layer, which is then read
+//! again by the streaming path).
+//!
 //! The streaming inflater stays the reference. A parallel decode that fails
 //! for any reason (a corrupt or cut stream, an I/O error, a bad tar inside)
 //! is discarded and the layer is read again by the streaming path, so every
