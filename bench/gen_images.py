@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes ballast's benchmark images straight to disk, deterministically.
 
-Two images, each saved three ways:
+Three images; the first two each saved three ways:
 
 - `many-files`: 12 layers, ~316k small files (a Debian-like base, then
   node_modules and site-packages trees), a layer that overwrites 6k files and
@@ -11,6 +11,12 @@ Two images, each saved three ways:
   site-packages tree of 20k files, fp16-like model weights (Huffman work for
   gzip), pure-random weights (incompressible), a pip cache deleted by a
   later layer, and a 300 MB file re-added only to change its mode.
+
+- `big-layer` (for bench/gzip.py, built only when named): 3 layers, ~3.4 GB,
+  one of which holds all but ~100 MB of it (site-packages with big native
+  libraries, fp16 weights, already-compressed wheels), saved only as
+  `big-layer.oci.tar`. Its layers are gzipped as plain deflate streams (see
+  `gzip_plain`), not spliced from pre-deflated chunks.
 
 For each IMAGE, under the data directory:
 
@@ -405,7 +411,37 @@ def large_image() -> list[Layer]:
     return [base, cuda, sp, weights, extra, cache, cleanup]
 
 
-IMAGES = {"many-files": many_files_image, "large": large_image}
+def big_layer_image() -> list[Layer]:
+    """A PyTorch+CUDA-like image: one layer holds nearly all of it."""
+    rnd = random.Random(3)
+    m = 1 << 20
+    base = base_layer(rnd, 3_000, 0.5)
+    big = site_packages_layer(rnd, 1, 24_000, so_bytes=1_700 * m, py_median=6_000)
+    big.created_by = "/bin/sh -c pip install torch==2.3.1+cu121 torchvision nvidia-cudnn-cu12 transformers"
+    t = Tree(big)
+    root = "usr/local/lib/python3.11/site-packages"
+    for i in range(12):
+        t.file(f"{root}/nvidia/lib{i:02d}/libnv{i:02d}.so.12", (20 + (i * 13) % 60) * m + i, "binary", mix(70, i))
+    t.file(f"{root}/torch/share/weights/resnet152.pth", 900 * m + 17, "fp16", mix(71, 0))
+    t.file(f"{root}/torch/share/weights/tokenizer.bin", 40 * m + 5, "text", mix(71, 1))
+    for i in range(60):
+        t.file(f"{root}/nvidia/cudnn/wheels/cudnn_part{i:02d}.whl", 9 * m + i * 4_099, "random", mix(72, i))
+    app = Layer("/bin/sh -c #(nop) COPY dir:9a8b7c in /app ")
+    t = Tree(app)
+    for i in range(300):
+        t.file(f"app/src/m{i:03d}.py", small_size(rnd, 4_000, 60_000), "text", mix(73, i))
+    return [base, big, app]
+
+
+IMAGES = {"many-files": many_files_image, "large": large_image, "big-layer": big_layer_image}
+# Images whose layers are gzipped as one plain deflate stream each (below),
+# not from spliced pre-deflated chunks: a parallel inflater must find block
+# boundaries and resolve back-references across them as in a stream Go's
+# compress/gzip or GNU gzip wrote.
+PLAIN_GZIP = {"big-layer"}
+# Pieces compressed on separate cores, each primed with the 32 KiB before
+# it (as pigz does): one sync flush per piece, back-references across.
+PIECE = 64 << 20
 
 # ---------------------------------------------------------------- writing
 
@@ -413,9 +449,9 @@ IMAGES = {"many-files": many_files_image, "large": large_image}
 class LayerWriter:
     """Writes one layer as a plain tar and as a gzip stream at once."""
 
-    def __init__(self, tar_path: str, gz_path: str):
+    def __init__(self, tar_path: str, gz_path: str | None):
         self.raw = open(tar_path, "wb")
-        self.gz = open(gz_path, "wb")
+        self.gz = open(gz_path, "wb") if gz_path else None
         self.raw_sha = hashlib.sha256()
         self.gz_sha = hashlib.sha256()
         self.crc = 0
@@ -428,7 +464,7 @@ class LayerWriter:
         self._gz_out(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
 
     def _gz_out(self, b: bytes) -> None:
-        if b:
+        if b and self.gz:
             self.gz.write(b)
             self.gz_sha.update(b)
             self.gz_size += len(b)
@@ -449,7 +485,8 @@ class LayerWriter:
             data = bytes(self.pending)
             self.pending.clear()
             self._raw_out(data)
-            self._gz_out(self.comp.compress(data))
+            if self.gz:
+                self._gz_out(self.comp.compress(data))
             self.flushed = False
 
     def write_chunk(self, pool: str, k: int) -> None:
@@ -459,14 +496,16 @@ class LayerWriter:
             self._gz_out(self.comp.flush(zlib.Z_FULL_FLUSH))
             self.flushed = True
         self._raw_out(memoryview(pools().get(pool))[k * CHUNK : (k + 1) * CHUNK])
-        self._gz_out(deflated_chunk(pool, k))
+        if self.gz:
+            self._gz_out(deflated_chunk(pool, k))
 
     def close(self) -> tuple[str, int, str, int]:
         self._drain()
-        self._gz_out(self.comp.flush(zlib.Z_FINISH))
-        self._gz_out(struct.pack("<II", self.crc, self.raw_size & 0xFFFFFFFF))
+        if self.gz:
+            self._gz_out(self.comp.flush(zlib.Z_FINISH))
+            self._gz_out(struct.pack("<II", self.crc, self.raw_size & 0xFFFFFFFF))
+            self.gz.close()
         self.raw.close()
-        self.gz.close()
         return (self.raw_sha.hexdigest(), self.raw_size, self.gz_sha.hexdigest(), self.gz_size)
 
 
@@ -505,7 +544,7 @@ def write_content(w: LayerWriter, e: Entry) -> None:
         w.write(bytes(pad))
 
 
-def write_layer(args: tuple[Layer, str, str]) -> tuple[str, int, str, int]:
+def write_layer(args: tuple[Layer, str, str | None]) -> tuple[str, int, str, int]:
     layer, tar_path, gz_path = args
     w = LayerWriter(tar_path, gz_path)
     for e in layer.entries:
@@ -515,6 +554,40 @@ def write_layer(args: tuple[Layer, str, str]) -> tuple[str, int, str, int]:
             write_content(w, e)
     w.write(bytes(1024))
     return w.close()
+
+
+def deflate_piece(args: tuple[str, int, int, bool]) -> bytes:
+    """Raw deflate of one piece of a file, primed with the 32 KiB before it."""
+    path, start, size, last = args
+    with open(path, "rb") as f:
+        f.seek(max(0, start - 32768))
+        prime = f.read(start - max(0, start - 32768))
+        data = f.read(size)
+    c = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15, 8, zdict=prime) if prime else zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15, 8)
+    return c.compress(data) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def gzip_plain(tar_path: str, gz_path: str, jobs: int) -> tuple[str, int]:
+    """`tar_path` as one gzip member, its pieces deflated on `jobs` cores."""
+    size = os.path.getsize(tar_path)
+    starts = list(range(0, size, PIECE)) or [0]
+    pieces = [(tar_path, s, min(PIECE, size - s), i == len(starts) - 1) for i, s in enumerate(starts)]
+    sha = hashlib.sha256()
+    crc = 0
+    with open(tar_path, "rb") as raw:
+        while block := raw.read(8 << 20):
+            crc = zlib.crc32(block, crc)
+    with open(gz_path, "wb") as out, ProcessPoolExecutor(max_workers=jobs) as ex:
+
+        def put(b: bytes) -> None:
+            out.write(b)
+            sha.update(b)
+
+        put(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
+        for z in ex.map(deflate_piece, pieces):
+            put(z)
+        put(struct.pack("<II", crc, size & 0xFFFFFFFF))
+    return sha.hexdigest(), os.path.getsize(gz_path)
 
 
 def outer_header(name: str, size: int, mode: int = 0o444, kind: int = tarfile.REGTYPE) -> bytes:
@@ -602,28 +675,36 @@ def build_image(name: str, out: str, jobs: int) -> None:
     os.makedirs(build)
     os.makedirs(blobs)
     pools()  # build once before forking, shared copy-on-write
+    plain = name in PLAIN_GZIP
     work = [(l, os.path.join(build, f"{i}.tar"), os.path.join(build, f"{i}.gz")) for i, l in enumerate(layers)]
+    tasks = [(l, t, None if plain else g) for l, t, g in work]
     # Largest first, so both workers finish together.
     order = sorted(range(len(work)), key=lambda i: -layers[i].data_bytes())
     results: list[tuple[str, int, str, int] | None] = [None] * len(work)
     with ProcessPoolExecutor(max_workers=jobs) as ex:
-        for i, r in zip(order, ex.map(write_layer, [work[i] for i in order])):
+        for i, r in zip(order, ex.map(write_layer, [tasks[i] for i in order])):
             results[i] = r
+    if plain:
+        for i, r in enumerate(results):
+            if r is not None:
+                gz_hex, gz_size = gzip_plain(work[i][1], work[i][2], jobs)
+                results[i] = (r[0], r[1], gz_hex, gz_size)
     done = [r for r in results if r is not None]
     diff_ids = [r[0] for r in done]
     config = config_blob(layers, diff_ids)
     config_hex = hashlib.sha256(config).hexdigest()
     tag = f"ballast-bench/{name}:latest"
 
-    # docker-archive, as buildah writes it.
-    dt = OuterTar(os.path.join(out, f"{name}.docker.tar.tmp"))
-    for i, r in enumerate(done):
-        dt.add_file(f"{r[0]}.tar", work[i][1])
-    dt.add_bytes(f"{config_hex}.json", config)
-    manifest = [{"Config": f"{config_hex}.json", "RepoTags": [tag], "Layers": [f"{r[0]}.tar" for r in done]}]
-    dt.add_bytes("manifest.json", json.dumps(manifest, separators=(",", ":")).encode())
-    dt.close()
-    os.replace(os.path.join(out, f"{name}.docker.tar.tmp"), os.path.join(out, f"{name}.docker.tar"))
+    # docker-archive, as buildah writes it (not for the gzip-only images).
+    if not plain:
+        dt = OuterTar(os.path.join(out, f"{name}.docker.tar.tmp"))
+        for i, r in enumerate(done):
+            dt.add_file(f"{r[0]}.tar", work[i][1])
+        dt.add_bytes(f"{config_hex}.json", config)
+        manifest = [{"Config": f"{config_hex}.json", "RepoTags": [tag], "Layers": [f"{r[0]}.tar" for r in done]}]
+        dt.add_bytes("manifest.json", json.dumps(manifest, separators=(",", ":")).encode())
+        dt.close()
+        os.replace(os.path.join(out, f"{name}.docker.tar.tmp"), os.path.join(out, f"{name}.docker.tar"))
     for _, tar_path, _ in work:
         os.remove(tar_path)
 
@@ -680,6 +761,8 @@ def build_image(name: str, out: str, jobs: int) -> None:
     ot.close()
     os.replace(os.path.join(out, f"{name}.oci.tar.tmp"), os.path.join(out, f"{name}.oci.tar"))
     shutil.rmtree(build)
+    if plain:
+        shutil.rmtree(oci_dir)
 
     files = sum(1 for l in layers for e in l.entries if e.kind == "file" and "/.wh." not in "/" + e.path)
     whiteouts = sum(1 for l in layers for e in l.entries if "/.wh." in "/" + e.path)
@@ -708,8 +791,9 @@ def is_current(name: str, out: str) -> bool:
             facts = json.load(f)
     except (OSError, ValueError):
         return False
+    suffixes = (".oci.tar",) if name in PLAIN_GZIP else (".docker.tar", ".oci.tar", ".oci/index.json")
     return facts.get("generator_version") == GENERATOR_VERSION and all(
-        os.path.exists(os.path.join(out, f"{name}{suffix}")) for suffix in (".docker.tar", ".oci.tar", ".oci/index.json")
+        os.path.exists(os.path.join(out, f"{name}{suffix}")) for suffix in suffixes
     )
 
 
@@ -721,7 +805,8 @@ def main() -> None:
     ap.add_argument("--force", action="store_true", help="rebuild even if up to date")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    for name in args.only or sorted(IMAGES, reverse=True):
+    # big-layer is only for bench/gzip.py, which asks for it by name.
+    for name in args.only or sorted(set(IMAGES) - PLAIN_GZIP, reverse=True):
         if not args.force and is_current(name, args.out):
             print(f"{name}: up to date", file=sys.stderr)
             continue

@@ -44,6 +44,7 @@ mod html;
 mod merge_model;
 mod more_formats;
 mod outer_names;
+mod parallel_gzip;
 #[path = "../common/report_shape.rs"]
 mod report_shape;
 mod sources;

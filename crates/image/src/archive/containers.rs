@@ -5,6 +5,7 @@ use super::META_LIMIT;
 use super::RandomAccess;
 use super::layout;
 use super::layout::MetaFiles;
+use super::parallel_inflate::FileRange;
 use super::tar_problem;
 use super::tar_stream::TarReader;
 use crate::error::Problem;
@@ -139,6 +140,11 @@ impl RandomAccess for SeekableTar {
         f.seek(SeekFrom::Start(loc.offset)).map_err(Problem::Io)?;
         Ok((Box::new(f.take(loc.size)), loc.size))
     }
+    fn positional(&self, name: &str) -> Option<FileRange> {
+        let loc = self.locate(name)?;
+        let f = File::open(&self.path).ok()?;
+        Some(FileRange::new(f, loc.offset, loc.size))
+    }
 }
 
 pub(super) struct DirContainer {
@@ -210,5 +216,10 @@ impl RandomAccess for DirContainer {
         })?;
         let len = f.metadata().map_err(Problem::Io)?.len();
         Ok((Box::new(f), len))
+    }
+    fn positional(&self, name: &str) -> Option<FileRange> {
+        let f = File::open(self.path_of(name)?).ok()?;
+        let md = f.metadata().ok()?;
+        md.is_file().then(|| FileRange::new(f, 0, md.len()))
     }
 }

@@ -115,4 +115,7 @@ impl RandomAccess for DirTransport {
         let file = self.file_of(name).ok_or_else(|| Self::missing(name))?;
         self.dir.open(&file)
     }
+    fn positional(&self, name: &str) -> Option<super::parallel_inflate::FileRange> {
+        self.dir.positional(&self.file_of(name)?)
+    }
 }

@@ -21,6 +21,7 @@ mod dir_transport;
 pub mod extract;
 mod input;
 pub mod layout;
+pub mod parallel_inflate;
 pub mod source;
 mod stream;
 pub mod tar_pax;
@@ -156,6 +157,11 @@ fn tar_problem(e: TarError, whole_archive: bool) -> Problem {
 /// A container whose blobs can be opened in any order (file or directory).
 trait RandomAccess: MetaFiles + Sync {
     fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), Problem>;
+    /// The blob as a byte range of a file, for positional reads (the
+    /// parallel inflate); `None` where it is not one.
+    fn positional(&self, _name: &str) -> Option<parallel_inflate::FileRange> {
+        None
+    }
 }
 
 fn check_layer_count(r: &Resolved) -> Result<(), Problem> {
@@ -222,6 +228,9 @@ where
         p.layers_total.store(order.len(), Ordering::Relaxed);
     }
     order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    let inflate = parallel_inflate::Mode::from_env();
+    let total_bytes: u64 = order.iter().map(|&i| sizes[i]).sum();
+    let cores = rayon::current_num_threads();
     let first_layer_of = |slot: usize| {
         resolved
             .layers
@@ -241,6 +250,22 @@ where
             std::iter::from_fn(|| {
                 let &slot = order.get(next.fetch_add(1, Ordering::Relaxed))?;
                 let r = (|| {
+                    if inflate.parallel_for(sizes[slot], total_bytes, cores)
+                        && let Some(range) = c.positional(&unique[slot])
+                        && let Some(r) = parallel_inflate::index_blob(
+                            range,
+                            opts.progress.as_ref(),
+                            opts.verify,
+                            &unique[slot],
+                            index,
+                        )
+                    {
+                        match r {
+                            Ok(v) => return Ok(v),
+                            Err(e) if !inflate.falls_back() => return Err(Problem::Archive(e)),
+                            Err(_) => {}
+                        }
+                    }
                     let (raw, _) = c.open(&unique[slot])?;
                     index_blob(
                         raw,
