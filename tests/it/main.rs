@@ -47,4 +47,5 @@ mod outer_names;
 #[path = "../common/report_shape.rs"]
 mod report_shape;
 mod sources;
+mod stream_blobs;
 mod util;

@@ -21,6 +21,7 @@ mod dir_transport;
 pub mod extract;
 mod input;
 pub mod layout;
+pub mod retained;
 pub mod source;
 mod stream;
 pub mod tar_pax;
@@ -57,7 +58,7 @@ pub fn load<T, E, F>(
     index: F,
 ) -> Result<(ImageMeta, Vec<T>), LoadError>
 where
-    T: Send + Clone,
+    T: Send + Clone + retained::Retained,
     E: Display + Send,
     F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
 {
@@ -76,7 +77,7 @@ pub fn load_reusing<T, E, F>(
     index: F,
 ) -> Result<(ImageMeta, Vec<T>), LoadError>
 where
-    T: Send + Clone,
+    T: Send + Clone + retained::Retained,
     E: Display + Send,
     F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
 {
