@@ -33,6 +33,7 @@ mod ci;
 mod contract;
 mod diff;
 mod dive_fixtures;
+mod dockerd_oracle;
 mod dockerfile;
 mod errors;
 mod findings;
