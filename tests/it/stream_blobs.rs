@@ -165,7 +165,26 @@ fn unreferenced_blobs_holding_too_much_are_refused_from_stdin_only() {
     let p = img.to_str().expect("utf-8");
     // The file is read by its layout: the blobs are never indexed.
     let from_file = report(&ballast(&[p, "--json", "-"]));
+    assert!(from_file["layers"].is_array());
     let o = ballast_stdin(&["-", "--json", "-"], &img);
     assert_clean_failure(&o, "<stdin>", "256 MiB");
-    assert!(from_file["layers"].is_array());
+    // Refused at the bound, not after holding everything: peak RSS as
+    // time(1) measures it stays under the 500 MB every input must.
+    let file = std::fs::File::open(&img).expect("open");
+    let Ok(timed) = Command::new("/usr/bin/time")
+        .args(["-f", "max_rss_kb: %M", env!("CARGO_BIN_EXE_ballast"), "-"])
+        .stdin(file)
+        .output()
+    else {
+        println!("SKIPPED: the RSS check needs /usr/bin/time (Debian package time)");
+        return;
+    };
+    let err = String::from_utf8_lossy(&timed.stderr);
+    let rss_kb: u64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("max_rss_kb: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("time(1) reports the peak RSS");
+    println!("refused from stdin at a peak RSS of {rss_kb} kB");
+    assert!(rss_kb < 500 * 1000, "peak RSS {rss_kb} kB");
 }

@@ -121,6 +121,13 @@ where
     // of blobs, so many small unreferenced blobs pass and a few huge
     // indexes do not.
     let mut kept_bytes = 0u64;
+    let over_bound = || {
+        err(Problem::Archive(format!(
+            "the blobs read before the manifest hold over {} MiB of indexes and metadata, the \
+             bound for an archive read as a stream; give it as a file to read only its layers",
+            SPECULATIVE_LIMIT >> 20
+        )))
+    };
     let mut seen_any = false;
     loop {
         let h = match tar.next_entry() {
@@ -174,6 +181,10 @@ where
                     "too much metadata in the archive".into(),
                 )));
             }
+            kept_bytes += size + name.len() as u64;
+            if kept_bytes > SPECULATIVE_LIMIT {
+                return Err(over_bound());
+            }
             let mut v = head[..got].to_vec();
             EntryData { tar: &mut tar }
                 .read_to_end(&mut v)
@@ -210,11 +221,7 @@ where
         }
         kept_bytes += kept_cost(&name, &result);
         if kept_bytes > SPECULATIVE_LIMIT {
-            return Err(err(Problem::Archive(format!(
-                "the blobs read before the manifest hold over {} MiB of indexes, the bound for \
-                 an archive read as a stream; give it as a file to read only its layers",
-                SPECULATIVE_LIMIT >> 20
-            ))));
+            return Err(over_bound());
         }
         if let Some(old) = layers.insert(name, result) {
             kept_bytes -= kept_cost("", &old).min(kept_bytes);
