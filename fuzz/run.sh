@@ -19,7 +19,7 @@ secs="${1:?usage: run.sh SECONDS [TARGET...]}"
 shift
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(archive layout tar layer layer_decompress)
+    targets=(archive layout tar tar_naming layer layer_decompress)
 fi
 jobs="${JOBS:-2}"
 export RUSTC_BOOTSTRAP=1
@@ -39,7 +39,7 @@ fi
 
 run_one() {
     local t="$1" log="logs/$1.log"
-    mkdir -p "artifacts/$t"
+    mkdir -p "artifacts/$t" "corpus/$t"
     local before
     before=$(find "artifacts/$t" -type f | wc -l)
     # time(1) gives the peak RSS also in fork mode, where libFuzzer's own

@@ -3,7 +3,7 @@
 //! JSON, layer decompression, layer indexing, the merge and the analysis.
 //!
 //! The input is written to one file per process under /dev/shm, rewritten on
-//! every run, because `analyze_image` takes a path. Any `Err` is a correct
+//! every run, because `run_pipeline` takes a path. Any `Err` is a correct
 //! answer; a panic, a hang or runaway memory is a bug.
 
 #![no_main]
@@ -30,5 +30,5 @@ fuzz_target!(|data: &[u8]| {
     // A failed write is the harness's problem, not ballast's: stop loudly.
     std::fs::write(path, data).expect("write the fuzz input to /dev/shm");
     let input = ballast::archive::Input::Path(path.clone());
-    let _ = ballast::analyze_image(&input, &ballast::Options::default());
+    let _ = ballast::run_pipeline(&input, &ballast::Options::default());
 });

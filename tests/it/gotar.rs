@@ -239,7 +239,7 @@ fn ballast_reads(tar: &[u8]) -> Result<Vec<Seen>, String> {
 
 /// The naming cases: (what, layer bytes, a path Go must read, or None when
 /// Go must refuse the layer).
-fn cases() -> Vec<(&'static str, Vec<u8>, Option<&'static str>)> {
+pub(crate) fn cases() -> Vec<(&'static str, Vec<u8>, Option<&'static str>)> {
     let secret = b"/lib/evil.so\n";
     let sparse_name = b"GNUSparseFile.0/doc.txt";
     // GNU sparse 1.0: the map is text at the head of the data.
@@ -470,6 +470,36 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Option<&'static str>)> {
                 end(),
             ]),
             Some("f"),
+        ),
+        (
+            "a negative header size is refused though a PAX size follows",
+            cat(&[
+                pax(&[("size", b"3")]),
+                entry(&Hdr::new(b"f", b'0', 0).put(124, &[0xff; 12]), b"abc"),
+                end(),
+            ]),
+            None,
+        ),
+        (
+            "an archive cut inside the last entry's padding ends there",
+            {
+                let mut t = cat(&[
+                    file("a", b"x"),
+                    file("etc/ld.so.preload", b"/lib/evil.so\n"),
+                ]);
+                t.truncate(t.len() - 100);
+                t
+            },
+            Some("etc/ld.so.preload"),
+        ),
+        (
+            "an archive cut inside a PAX record's padding ends there",
+            {
+                let mut t = cat(&[file("a", b"x"), pax(&[("path", b"etc/x")])]);
+                t.truncate(t.len() - 100);
+                t
+            },
+            Some("a"),
         ),
         (
             "a PAX uid that is not a number is refused",

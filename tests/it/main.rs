@@ -33,6 +33,7 @@ mod ci;
 mod contract;
 mod diff;
 mod dive_fixtures;
+mod dockerd_oracle;
 mod dockerfile;
 mod errors;
 mod findings;
@@ -48,4 +49,5 @@ mod parallel_gzip;
 #[path = "../common/report_shape.rs"]
 mod report_shape;
 mod sources;
+mod stream_blobs;
 mod util;

@@ -45,7 +45,7 @@ fn wait_until(mut ready: impl FnMut() -> bool, child: &mut Child, secs: u64) -> 
 }
 
 /// A daemon this test started, stopped by its pid when dropped.
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
     dir: tempfile::TempDir,
     port: u16,
@@ -850,8 +850,9 @@ fn registry_faults_fail_cleanly_or_recover() {
     );
 }
 
-/// A private `dockerd` on vfs storage and its own socket.
-fn dockerd() -> Option<(Daemon, String)> {
+/// A private `dockerd` on vfs storage and its own socket (also the
+/// naming oracle of `dockerd_oracle.rs`).
+pub(crate) fn dockerd() -> Option<(Daemon, String)> {
     if Command::new("dockerd").arg("--version").output().is_err() {
         skip("dockerd is not installed (Debian package docker.io)");
         return None;

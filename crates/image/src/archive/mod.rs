@@ -22,6 +22,7 @@ pub mod extract;
 mod input;
 pub mod layout;
 pub mod parallel_inflate;
+pub mod retained;
 pub mod source;
 mod stream;
 pub mod tar_pax;
@@ -58,7 +59,7 @@ pub fn load<T, E, F>(
     index: F,
 ) -> Result<(ImageMeta, Vec<T>), LoadError>
 where
-    T: Send + Clone,
+    T: Send + Clone + retained::Retained,
     E: Display + Send,
     F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
 {
@@ -77,7 +78,7 @@ pub fn load_reusing<T, E, F>(
     index: F,
 ) -> Result<(ImageMeta, Vec<T>), LoadError>
 where
-    T: Send + Clone,
+    T: Send + Clone + retained::Retained,
     E: Display + Send,
     F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
 {

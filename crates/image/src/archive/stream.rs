@@ -2,7 +2,6 @@
 //! compressed archive, an engine's stream): metadata kept in memory,
 //! layers indexed as they pass.
 
-use super::LAYER_LIMIT;
 use super::META_LIMIT;
 use super::check_layer_count;
 use super::containers::member_name;
@@ -18,6 +17,8 @@ use super::layer_prefix;
 use super::layout;
 use super::layout::Format;
 use super::layout::MetaFiles;
+use super::retained::Retained;
+use super::retained::SPECULATIVE_LIMIT;
 use super::tar_problem;
 use super::tar_stream;
 use super::tar_stream::Streamed;
@@ -96,7 +97,7 @@ pub(super) fn load_stream<T, E, F>(
     index: &F,
 ) -> Result<(ImageMeta, Vec<T>), LoadError>
 where
-    T: Send + Clone,
+    T: Send + Clone + Retained,
     E: Display + Send,
     F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
 {
@@ -116,6 +117,17 @@ where
     };
     let mut layers: HashMap<String, StreamedLayer<T>> = HashMap::new();
     let mut meta_bytes = 0u64;
+    // What the results kept so far hold: bounded by bytes, not by a count
+    // of blobs, so many small unreferenced blobs pass and a few huge
+    // indexes do not.
+    let mut kept_bytes = 0u64;
+    let over_bound = || {
+        err(Problem::Archive(format!(
+            "the blobs read before the manifest hold over {} MiB of indexes and metadata, the \
+             bound for an archive read as a stream; give it as a file to read only its layers",
+            SPECULATIVE_LIMIT >> 20
+        )))
+    };
     let mut seen_any = false;
     loop {
         let h = match tar.next_entry() {
@@ -169,17 +181,16 @@ where
                     "too much metadata in the archive".into(),
                 )));
             }
+            kept_bytes += size + name.len() as u64;
+            if kept_bytes > SPECULATIVE_LIMIT {
+                return Err(over_bound());
+            }
             let mut v = head[..got].to_vec();
             EntryData { tar: &mut tar }
                 .read_to_end(&mut v)
                 .map_err(|e| err(Problem::Archive(e.to_string())))?;
             meta.files.insert(name, v);
             continue;
-        }
-        if layers.len() >= LAYER_LIMIT {
-            return Err(err(Problem::Archive(format!(
-                "more than {LAYER_LIMIT} blobs in the archive"
-            ))));
         }
         let body = io::Cursor::new(head)
             .take(got as u64)
@@ -208,7 +219,13 @@ where
                 "archive is truncated inside {name}"
             ))));
         }
-        layers.insert(name, result);
+        kept_bytes += kept_cost(&name, &result);
+        if kept_bytes > SPECULATIVE_LIMIT {
+            return Err(over_bound());
+        }
+        if let Some(old) = layers.insert(name, result) {
+            kept_bytes -= kept_cost("", &old).min(kept_bytes);
+        }
     }
     if !seen_any {
         return Err(err(Problem::NotAnImage(
@@ -274,4 +291,13 @@ where
         Format::DockerArchive
     };
     Ok((image_meta(file_label, format, resolved, metas), out))
+}
+
+/// Bytes one kept result holds: its slot, its name and what it retains.
+fn kept_cost<T: Retained>(name: &str, r: &StreamedLayer<T>) -> u64 {
+    let held = match r {
+        Ok((t, _, _, digest)) => t.retained_bytes() + digest.as_ref().map_or(0, |d| d.len() as u64),
+        Err(e) => e.len() as u64,
+    };
+    (std::mem::size_of::<(String, StreamedLayer<T>)>() + name.len()) as u64 + held
 }

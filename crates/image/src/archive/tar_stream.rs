@@ -226,10 +226,17 @@ impl<R: SkipForward> TarReader<R> {
         }
         self.skip_rest()?;
         self.sparse = None;
+        if self.finished {
+            return Ok(None);
+        }
         let mut pax: Option<PaxRecords> = None;
         let mut long_path: Option<Vec<u8>> = None;
         let mut long_link: Option<Vec<u8>> = None;
         loop {
+            if self.finished {
+                // An extension record's padding was cut short: the end.
+                return Ok(None);
+            }
             let header_offset = self.pos;
             let bad = |why: &'static str| TarError::BadHeader {
                 offset: header_offset,
@@ -259,6 +266,11 @@ impl<R: SkipForward> TarReader<R> {
                 parse_numeric(&block[range]).ok_or(bad("a numeric field is malformed"))
             };
             let mut size = num(124..136)?;
+            // Go sizes the entry by its own header before any PAX record
+            // applies: a negative size fails unless the type has no data.
+            if size < 0 && !matches!(block[156], b'1'..=b'6') {
+                return Err(bad("entry size is negative"));
+            }
             let mode = num(100..108)?;
             let mut uid = num(108..116)?;
             let mut gid = num(116..124)?;
@@ -615,11 +627,13 @@ impl<R: SkipForward> TarReader<R> {
         self.data_left
     }
 
+    /// Skips what is left of the entry's data, then its padding. Data cut
+    /// short is an error; padding cut short ends the archive, as in Go's
+    /// reader (its `tryReadFull` of the padding returns a clean EOF).
     fn skip_rest(&mut self) -> Result<(), TarError> {
-        let n = self.data_left + self.pad_left;
-        if n > 0 {
+        if self.data_left > 0 {
             let offset = self.pos;
-            self.inner.skip_forward(n).map_err(|e| {
+            self.inner.skip_forward(self.data_left).map_err(|e| {
                 if e.kind() == io::ErrorKind::UnexpectedEof {
                     TarError::Truncated {
                         what: "file data",
@@ -629,9 +643,24 @@ impl<R: SkipForward> TarReader<R> {
                     TarError::Io(e)
                 }
             })?;
-            self.pos += n;
+            self.pos += self.data_left;
             self.data_left = 0;
-            self.pad_left = 0;
+        }
+        self.skip_padding(self.pad_left)?;
+        self.pad_left = 0;
+        Ok(())
+    }
+
+    /// Skips `pad` bytes of padding; the stream ending inside it finishes
+    /// the archive.
+    fn skip_padding(&mut self, pad: u64) -> Result<(), TarError> {
+        if pad == 0 {
+            return Ok(());
+        }
+        match self.inner.skip_forward(pad) {
+            Ok(()) => self.pos += pad,
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => self.finished = true,
+            Err(e) => return Err(TarError::Io(e)),
         }
         Ok(())
     }
@@ -649,14 +678,7 @@ impl<R: SkipForward> TarReader<R> {
                 offset: header_offset,
             });
         }
-        let pad = padding(size);
-        self.inner
-            .skip_forward(pad)
-            .map_err(|_| TarError::Truncated {
-                what: "an extension record",
-                offset: header_offset,
-            })?;
-        self.pos += pad;
+        self.skip_padding(padding(size))?;
         Ok(data)
     }
 }
@@ -824,6 +846,48 @@ mod tests {
         let cut = &bytes[..512 + 1000];
         let err = read_all(cut).unwrap_err();
         assert!(matches!(err, TarError::Truncated { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_stream_cut_inside_padding_ends_there_as_in_go() {
+        // Found by the tar_naming fuzz target's Go model, confirmed with Go:
+        // its reader reads padding with `tryReadFull`, which turns a short
+        // read into a clean end of archive.
+        let bytes = build(&[("a.txt", b"hello"), ("b.txt", b"x")]);
+        let got = read_all(&bytes[..3 * 512 + 100]).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1], (b"b.txt".to_vec(), b"x".to_vec()));
+        // Data cut short is still truncation.
+        let err = read_all(&bytes[..3 * 512]).unwrap_err();
+        assert!(matches!(err, TarError::Truncated { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_negative_header_size_is_refused_before_pax_applies() {
+        // Go sizes every entry by its own header first (`handleRegularFile`).
+        let record = b"10 size=3\n";
+        let mut x = tar::Header::new_ustar();
+        x.set_path("PaxHeaders/x").unwrap();
+        x.set_entry_type(tar::EntryType::XHeader);
+        x.set_size(record.len() as u64);
+        x.set_cksum();
+        let mut bytes = x.as_bytes().to_vec();
+        bytes.extend_from_slice(record);
+        bytes.resize(1024, 0);
+        let mut h = tar::Header::new_ustar();
+        h.set_path("f").unwrap();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.as_mut_bytes()[124..136].fill(0xff);
+        h.set_cksum();
+        bytes.extend_from_slice(h.as_bytes());
+        bytes.extend_from_slice(&[0u8; 1536]);
+        let err = read_all(&bytes).unwrap_err();
+        assert!(err.to_string().contains("negative"), "{err}");
+        // A link's size is never read, negative or not.
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_cksum();
+        bytes[1024..1536].copy_from_slice(h.as_bytes());
+        assert_eq!(read_all(&bytes).unwrap().len(), 1);
     }
 
     #[test]

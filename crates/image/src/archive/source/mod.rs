@@ -82,7 +82,7 @@ pub(super) fn load<T, E, F>(
     index: &F,
 ) -> Result<(ImageMeta, Vec<T>), LoadError>
 where
-    T: Send + Clone,
+    T: Send + Clone + crate::archive::retained::Retained,
     E: Display + Send,
     F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
 {
@@ -150,7 +150,7 @@ fn from_engine<T, E, F>(
     index: &F,
 ) -> Result<(ImageMeta, Vec<T>), LoadError>
 where
-    T: Send + Clone,
+    T: Send + Clone + crate::archive::retained::Retained,
     E: Display + Send,
     F: Fn(&mut dyn BufRead) -> Result<T, E> + Sync,
 {
