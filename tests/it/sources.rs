@@ -214,10 +214,17 @@ fn archive_report(name: &str) -> Value {
 }
 
 /// The report without what must differ between sources: where the image
-/// came from, its name there, and how its blobs are compressed.
+/// came from, its name there, how its blobs are compressed, and whether
+/// they were checked on the way (always from an engine or a registry).
 fn comparable(mut v: Value) -> Value {
     let img = &mut v["image"];
-    for k in ["source", "format", "repo_tags", "compressed_size_bytes"] {
+    for k in [
+        "source",
+        "format",
+        "repo_tags",
+        "compressed_size_bytes",
+        "digests_checked",
+    ] {
         img[k] = Value::Null;
     }
     if let Some(layers) = v["layers"].as_array_mut() {
@@ -291,6 +298,7 @@ fn registry_reports_equal_the_archives() {
     let got = env.json(&[&format!("registry://{a}/ml:docker")]);
     assert_same_report(&got, &want, "registry://…/ml:docker");
     assert_eq!(got["image"]["format"], "registry");
+    assert_eq!(got["image"]["digests_checked"], true);
     assert_eq!(got["image"]["source"], format!("registry://{a}/ml:docker"));
     // The pull size is what the registry stores, not the archive's.
     assert_eq!(
@@ -924,6 +932,9 @@ fn docker_engine_streams_the_image() {
     let got = env.json(&["docker://ml-mistakes:latest"]);
     assert_same_report(&got, &want, "docker://");
     assert_eq!(got["image"]["format"], "docker");
+    // Checked by default, as the layers passed (the archive is not).
+    assert_eq!(got["image"]["digests_checked"], true);
+    assert_eq!(want["image"]["digests_checked"], false);
     // A bare name that is no file: Docker answers first and says so.
     let got = env.json(&["ml-mistakes:latest"]);
     assert_eq!(got["image"]["source"], "docker://ml-mistakes:latest");
@@ -969,6 +980,7 @@ fn podman_saves_the_image() {
     let got = env.json(&["podman://localhost/ml-mistakes:latest"]);
     assert_same_report(&got, &want, "podman://");
     assert_eq!(got["image"]["format"], "podman");
+    assert_eq!(got["image"]["digests_checked"], true);
     let got = env.json(&["--source", "podman", "ml-mistakes:latest"]);
     assert_same_report(&got, &want, "--source podman");
     let o = env.run(&["podman://no-such-image:1"]);

@@ -64,6 +64,14 @@ impl ImageSource {
             && Reference::parse(arg).is_some()
     }
 
+    /// Whether the image may come from an engine's `docker save` stream,
+    /// whose layers are checked against their digests and diff_ids as
+    /// they pass whatever `--verify` says (a registry's blobs are checked
+    /// by their own reader).
+    pub fn may_stream_from_engine(&self) -> bool {
+        self.place != Place::Registry
+    }
+
     pub fn display(&self) -> String {
         match self.place {
             Place::Docker => format!("docker://{}", self.name),
@@ -197,9 +205,12 @@ where
         .num_threads(REGISTRY_STREAMS)
         .build()
         .map_err(|e| fail(Problem::Archive(e.to_string())))?;
-    pool.install(|| {
+    let (mut meta, layers) = pool.install(|| {
         super::load_random_access(&layout, Format::Registry, &label, &opts, reuse, &drained)
-    })
+    })?;
+    // Every blob's length and sha256 were checked as it arrived.
+    meta.digests_checked = true;
+    Ok((meta, layers))
 }
 
 /// Percent-encodes all but unreserved characters and those in `keep`.
