@@ -1,21 +1,29 @@
 #!/usr/bin/env python3
 """ballast reading straight from a registry or the Docker Engine, against
-the same image as an archive file and against the tools that fetch it.
+the same image as an archive file and against the tools that fetch it: the
+issue #13 benchmark, every row of its criterion in one run.
 
-One run, wall-clock seconds, ratios printed:
+For each image (default: gen_images.py's `many-files`, ~500 MB, and
+`large`, multi-GB), wall-clock seconds, repetitions interleaved so load
+drifting on a shared machine hits every command alike, medians compared:
 
-- `ballast registry://127.0.0.1:PORT/bench:IMAGE` vs `ballast IMAGE.oci.tar`
-  (acceptance: at most 1.2x) and vs `skopeo copy docker://… oci-archive:X`
-  alone (acceptance: ballast takes less);
-- `ballast docker://bench:IMAGE` vs `docker save bench:IMAGE > /dev/null`
-  (acceptance: at most 1.2x), when a private dockerd can start.
+- `ballast registry://127.0.0.1:PORT/bench:1` vs `ballast IMAGE.oci.tar`
+  (goal: at most 1.2x) and vs `skopeo copy docker://… oci-archive:X` alone
+  (goal: less than 1.0x);
+- `ballast docker://NAME` (DOCKER_HOST on a private vfs dockerd this script
+  starts, with the image `docker load`ed) vs `docker save NAME > /dev/null`
+  (goal: at most 1.2x).
 
 The registry is Debian's `docker-registry` on a random loopback port with a
-temporary storage directory; the image is pushed with skopeo first (not
-timed). Images come from gen_images.py (`--image many-files` or `large`) in
-the data directory, or any `--oci-archive`/`--docker-archive` pair.
+temporary storage directory; the image is pushed with skopeo first and
+loaded into dockerd first (neither timed). Every daemon is stopped by its
+pid and its storage deleted before the next image. Each row prints PASS or
+FAIL against its goal.
 
-Usage: registry.py [--data DIR] [--image NAME] [--oci-archive F --docker-archive F]
+Usage: registry.py [--images many-files,large] [--reps 3] [--tmp DIR]
+                   [--scratch DIR] [--ballast BIN] [--no-docker]
+`--scratch` holds skopeo's oci-archive output (and skopeo's TMPDIR); for
+the multi-GB image it needs twice the image's size (e.g. /dev/shm).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,21 +96,24 @@ def start_registry(tmp: str) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
-def start_dockerd(tmp: str) -> tuple[subprocess.Popen, str] | None:
+def start_dockerd(tmp: str) -> tuple[subprocess.Popen, str, str] | None:
     if not shutil.which("dockerd"):
         return None
+    # The socket path must stay short: the data root lives under `tmp`.
     d = tempfile.mkdtemp(prefix="bd", dir="/tmp")
+    root = tempfile.mkdtemp(prefix="ballast-dockerd-", dir=tmp)
     host = f"unix://{d}/docker.sock"
     proc = subprocess.Popen(
         ["dockerd", "--storage-driver", "vfs", "--iptables=false", "--bridge=none", "--host", host,
-         "--data-root", f"{d}/data", "--exec-root", f"{d}/exec", "--pidfile", f"{d}/docker.pid"],
+         "--data-root", f"{root}/data", "--exec-root", f"{d}/exec", "--pidfile", f"{d}/docker.pid"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     ok = wait(lambda: subprocess.run(["docker", "-H", host, "version"], capture_output=True).returncode == 0, proc, 60)
     if not ok:
         stop(proc)
+        shutil.rmtree(root, ignore_errors=True)
         return None
-    return proc, host
+    return proc, host, root
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -119,61 +131,124 @@ def build_ballast() -> str:
     return os.path.join(target, "release", "ballast")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default=os.environ.get("BALLAST_BENCH_DATA", "/work/bench-data"))
-    ap.add_argument("--image", default="many-files")
-    ap.add_argument("--oci-archive")
-    ap.add_argument("--docker-archive")
-    ap.add_argument("--ballast", help="a built ballast binary (default: cargo build --release)")
-    ap.add_argument("--no-docker", action="store_true", help="skip the docker:// row")
-    args = ap.parse_args()
-    oci = args.oci_archive or os.path.join(args.data, f"{args.image}.oci.tar")
-    dock = args.docker_archive or os.path.join(args.data, f"{args.image}.docker.tar")
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def bench_image(args, ballast: str, image: str) -> list[tuple[str, str, list[float], list[float], float, bool]]:
+    """Rows (image, what, a times, b times, goal, strictly-less) for one image."""
+    oci = os.path.join(args.data, f"{image}.oci.tar")
+    dock = os.path.join(args.data, f"{image}.docker.tar")
     if not os.path.exists(oci):
-        log(f"{oci} missing: generating with gen_images.py --only {args.image}")
-        subprocess.run([sys.executable, os.path.join(HERE, "gen_images.py"), "--out", args.data, "--only", args.image], check=True)
-    ballast = args.ballast or build_ballast()
+        log(f"{oci} missing: generating with gen_images.py --only {image}")
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_images.py"), "--out", args.data, "--only", image], check=True)
     size_mb = os.path.getsize(oci) / 1e6
-    log(f"image {oci} ({size_mb:.0f} MB)")
-    rows: list[tuple[str, float, float, str]] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    label = f"{image} ({size_mb:.0f} MB oci-archive)"
+    log(f"image {label}")
+    rows = []
+    tmp = tempfile.mkdtemp(prefix="ballast-reg-", dir=args.tmp)
+    try:
         reg, port = start_registry(tmp)
         try:
             ref = f"127.0.0.1:{port}/bench:1"
             subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci-archive:{oci}", f"docker://{ref}"], check=True)
-            # Page cache warm for both sides: one untimed read each.
-            timed(f"{ballast} {oci} --json")
-            timed(f"{ballast} registry://{ref} --json")
-            t_reg = timed(f"{ballast} registry://{ref} --json")
-            t_file = timed(f"{ballast} {oci} --json")
-            out = os.path.join(tmp, "copy.tar")
-            t_skopeo = timed(f"skopeo copy --quiet --src-tls-verify=false docker://{ref} oci-archive:{out}")
-            rows.append(("ballast registry:// / ballast oci-archive file", t_reg, t_file, "<= 1.2"))
-            rows.append(("ballast registry:// / skopeo copy to oci-archive", t_reg, t_skopeo, "< 1.0"))
-            for what, a, b, goal in rows:
-                log(f"{what}: {a:.2f}s / {b:.2f}s = {a / b:.2f} (goal {goal})")
+            out = os.path.join(args.scratch, f"ballast-bench-{os.getpid()}.tar")
+            skopeo_env = {**os.environ, "TMPDIR": args.scratch}
+            cmds = {
+                "file": (f"{ballast} {oci} --json", None),
+                "registry": (f"{ballast} registry://{ref} --json", None),
+                "skopeo": (f"skopeo copy --quiet --src-tls-verify=false docker://{ref} oci-archive:{out}", skopeo_env),
+            }
+            if args.no_skopeo:
+                del cmds["skopeo"]
+            times = {k: [] for k in cmds}
+            # Page cache warm for every side: one untimed run of ballast's.
+            timed(cmds["file"][0])
+            timed(cmds["registry"][0])
+            for r in range(args.reps):
+                for k, (cmd, env) in cmds.items():
+                    times[k].append(timed(cmd, env))
+                    if os.path.exists(out):
+                        os.remove(out)
+                log(f"rep {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()))
+            rows.append((label, "ballast registry:// / ballast oci-archive file", times["registry"], times["file"], 1.2, False))
+            if "skopeo" in times:
+                rows.append((label, "ballast registry:// / skopeo copy to oci-archive", times["registry"], times["skopeo"], 1.0, True))
         finally:
             stop(reg)
-        started = start_dockerd(tmp) if os.path.exists(dock) and not args.no_docker else None
+            remove(tmp)
+        docker_row = os.path.exists(dock) and not args.no_docker and image in args.docker_images.split(",")
+        started = start_dockerd(args.tmp) if docker_row else None
         if started:
-            proc, host = started
+            proc, host, root = started
             try:
-                subprocess.run(["docker", "-H", host, "load", "-q", "-i", dock], check=True, stdout=subprocess.DEVNULL)
-                tags = subprocess.run(["docker", "-H", host, "images", "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True).stdout.split()
-                name = tags[0]
+                name = "bench:1"
+                load = subprocess.run(["docker", "-H", host, "load", "-q", "-i", dock], check=True, capture_output=True, text=True).stdout
+                loaded = [l.split(":", 1)[1].strip() for l in load.splitlines() if l.startswith("Loaded image")]
+                subprocess.run(["docker", "-H", host, "tag", loaded[0], name], check=True)
                 env = {**os.environ, "DOCKER_HOST": host}
-                timed(f"docker -H {host} save {name} > /dev/null")
-                t_save = timed(f"docker -H {host} save {name} > /dev/null")
-                t_dock = timed(f"{ballast} docker://{name} --json", env)
-                rows.append(("ballast docker:// / docker save > /dev/null", t_dock, t_save, "<= 1.2"))
+                cmds = {
+                    "save": (f"docker -H {host} save {name} > /dev/null", None),
+                    "docker": (f"{ballast} docker://{name} --json", env),
+                }
+                times = {k: [] for k in cmds}
+                for cmd, e in cmds.values():
+                    timed(cmd, e)
+                for r in range(args.reps):
+                    for k, (cmd, e) in cmds.items():
+                        times[k].append(timed(cmd, e))
+                    log(f"rep {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()))
+                rows.append((label, "ballast docker:// / docker save > /dev/null", times["docker"], times["save"], 1.2, False))
             finally:
                 stop(proc)
+                remove(root)
         else:
             log("no dockerd (or no docker archive): the docker:// row is skipped")
-    print(f"image: {os.path.basename(oci)} ({size_mb:.0f} MB as oci-archive)")
-    for what, a, b, goal in rows:
-        print(f"{what:52} {a:7.2f}s / {b:7.2f}s = {a / b:5.2f}  (goal {goal})")
+    finally:
+        remove(tmp)
+    return rows
+
+
+def remove(path: str) -> None:
+    """vfs keeps a full copy of the tree per layer: millions of files,
+    which `rm -rf` deletes faster than shutil."""
+    subprocess.run(["rm", "-rf", "--one-file-system", path], check=False)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default=os.environ.get("BALLAST_BENCH_DATA", "/work/bench-data"))
+    ap.add_argument("--images", default="many-files,large", help="gen_images.py names, comma-separated")
+    ap.add_argument("--reps", type=int, default=3, help="interleaved repetitions per command (median taken)")
+    ap.add_argument("--tmp", default="/var/tmp", help="registry storage and dockerd data root")
+    ap.add_argument("--scratch", default="/var/tmp", help="skopeo's output and TMPDIR")
+    ap.add_argument("--ballast", help="a built ballast binary (default: cargo build --release)")
+    ap.add_argument("--no-docker", action="store_true", help="skip the docker:// row")
+    ap.add_argument("--docker-images", default="many-files,large",
+                    help="images that get the docker:// row (vfs stores every layer as a full copy: "
+                         "the large image needs ~20 GB of disk there)")
+    ap.add_argument("--no-skopeo", action="store_true", help="skip the skopeo row")
+    args = ap.parse_args()
+    ballast = args.ballast or build_ballast()
+    rows = []
+    for image in args.images.split(","):
+        rows.extend(bench_image(args, ballast, image.strip()))
+        summary(args, rows)
+    print("== all rows", flush=True)
+    sys.exit(1 if summary(args, rows) else 0)
+
+
+def summary(args, rows) -> int:
+    """Prints the rows so far; returns how many missed their goal."""
+    print(f"median of {args.reps} interleaved runs, wall-clock seconds; nproc {os.cpu_count()}, load now: {os.getloadavg()[0]:.1f}")
+    failed = 0
+    for label, what, a, b, goal, strict in rows:
+        ratio = median(a) / median(b)
+        ok = ratio < goal if strict else ratio <= goal
+        failed += not ok
+        op = "<" if strict else "<="
+        print(f"{label:32} {what:50} {median(a):7.2f}s / {median(b):7.2f}s = {ratio:5.2f}  goal {op} {goal:.1f}  {'PASS' if ok else 'FAIL'}", flush=True)
+    return failed
 
 
 if __name__ == "__main__":

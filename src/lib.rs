@@ -18,6 +18,7 @@ pub mod present;
 pub use ballast_analysis as analyze;
 pub use ballast_image::{ImageIndex, archive, error, index};
 
+use ballast_image::archive::layout::Format;
 use ballast_image::archive::{Input, LoadOptions};
 use ballast_image::error::{LoadError, Problem};
 use ballast_image::image_index::load_layers;
@@ -81,8 +82,18 @@ pub fn run_pipeline_reusing(
     reuse: &(dyn Fn(&str) -> Option<LayerIndex> + Sync),
 ) -> Result<Analysis, LoadError> {
     let given_base = opts.base.as_ref().map(load_base).transpose()?;
-    let (meta, layers) = load_layers(input, &opts.load, opts.index, reuse)?;
-    if opts.load.verify || opts.index.verify {
+    // An engine's stream is checked by default: its layers are the
+    // uncompressed tars their diff_ids name, hashed once as they pass.
+    let engine = matches!(input, Input::Image(s) if s.may_stream_from_engine());
+    let index = IndexOptions {
+        verify: opts.index.verify || engine,
+        ..opts.index
+    };
+    let (mut meta, layers) = load_layers(input, &opts.load, index, reuse)?;
+    let checking = opts.load.verify
+        || opts.index.verify
+        || matches!(meta.format, Format::DockerEngine | Format::Podman);
+    if checking {
         // Mismatches are warnings found on the way; `--verify` makes the
         // first one fatal, before any analysis is spent on the image.
         let mut mismatches = meta
@@ -93,6 +104,7 @@ pub fn run_pipeline_reusing(
         if let Some(first) = mismatches.next() {
             return Err(LoadError::new(input.display(), Problem::Digest(first)));
         }
+        meta.digests_checked = true;
     }
     // dive's metrics need only the layers: they run beside the merge, the
     // one phase that cannot use both cores on its own.

@@ -80,6 +80,7 @@ pub struct Image {
     size_bytes: u64,
     final_size_bytes: u64,
     compressed_size_bytes: u64,
+    digests_checked: bool,
     layer_count: usize,
     file_count: u64,
     base: Option<Base>,

@@ -154,8 +154,20 @@ fn verify_refuses_a_tampered_layer_and_plain_runs_warn() {
     let p = p.to_str().expect("utf-8");
     let o = ballast(&[p, "--json", "-"]);
     assert_eq!(o.status.code(), Some(0), "{}", crate::util::stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(report["image"]["digests_checked"], false);
     let o = ballast(&[p, "--verify"]);
     assert_clean_failure(&o, "tampered.tar", "does not match");
+    // The stream loader an engine's `docker save` goes through: the same
+    // check, which `docker://` and `podman://` run without `--verify`.
+    let o = ballast_stdin(&["-", "--verify"], std::path::Path::new(p));
+    assert_clean_failure(&o, "<stdin>", "does not match");
+    let o = ballast_stdin(
+        &["-", "--verify", "--json", "-"],
+        &sample("ml-mistakes.docker.tar"),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(report["image"]["digests_checked"], true);
 }
 
 #[test]

@@ -214,10 +214,17 @@ fn archive_report(name: &str) -> Value {
 }
 
 /// The report without what must differ between sources: where the image
-/// came from, its name there, and how its blobs are compressed.
+/// came from, its name there, how its blobs are compressed, and whether
+/// they were checked on the way (always from an engine or a registry).
 fn comparable(mut v: Value) -> Value {
     let img = &mut v["image"];
-    for k in ["source", "format", "repo_tags", "compressed_size_bytes"] {
+    for k in [
+        "source",
+        "format",
+        "repo_tags",
+        "compressed_size_bytes",
+        "digests_checked",
+    ] {
         img[k] = Value::Null;
     }
     if let Some(layers) = v["layers"].as_array_mut() {
@@ -291,6 +298,7 @@ fn registry_reports_equal_the_archives() {
     let got = env.json(&[&format!("registry://{a}/ml:docker")]);
     assert_same_report(&got, &want, "registry://…/ml:docker");
     assert_eq!(got["image"]["format"], "registry");
+    assert_eq!(got["image"]["digests_checked"], true);
     assert_eq!(got["image"]["source"], format!("registry://{a}/ml:docker"));
     // The pull size is what the registry stores, not the archive's.
     assert_eq!(
@@ -701,6 +709,9 @@ enum Fault {
     /// Half a large blob, then the registry is killed and the connection
     /// drops.
     Kill(u32),
+    /// Half a large blob, then the registry is stopped (SIGSTOP): the rest
+    /// comes only if the registry sent it before it stopped.
+    Stop(u32),
 }
 
 /// A proxy in front of `upstream` that injects `fault` into blob GETs.
@@ -783,6 +794,14 @@ fn proxy_one(client: TcpStream, upstream: u16, fault: &Mutex<Fault>) -> Option<(
             // The registry is gone: so is the rest of the blob.
             let _ = client.shutdown(std::net::Shutdown::Both);
         }
+        Fault::Stop(pid) if big => {
+            client.write_all(resp.as_bytes()).ok()?;
+            std::io::copy(&mut (&mut from_up).take(length / 2), &mut client).ok()?;
+            let _ = Command::new("kill")
+                .args(["-STOP", &pid.to_string()])
+                .status();
+            std::io::copy(&mut from_up, &mut client).ok()?;
+        }
         _ => {
             client.write_all(resp.as_bytes()).ok()?;
             std::io::copy(&mut from_up, &mut client).ok()?;
@@ -850,6 +869,117 @@ fn registry_faults_fail_cleanly_or_recover() {
     );
 }
 
+/// An OCI layout named `big` whose one layer holds 48 MB that do not
+/// compress: more than loopback sockets buffer, so a registry stopped
+/// halfway through it has not sent the rest.
+fn big_layout(dir: &Path) {
+    let content = dir.join("content");
+    std::fs::create_dir_all(&content).expect("mkdir");
+    let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+    let noise: Vec<u8> = (0..48 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()[3]
+        })
+        .collect();
+    std::fs::write(content.join("noise.bin"), noise).expect("write");
+    let layer = dir.join("layer.tar");
+    let o = Command::new("tar")
+        .arg("-cf")
+        .arg(&layer)
+        .arg("-C")
+        .arg(&content)
+        .arg("noise.bin")
+        .output()
+        .expect("tar");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let blobs = dir.join("oci/blobs/sha256");
+    std::fs::create_dir_all(&blobs).expect("mkdir");
+    let put = |bytes: &[u8]| -> (String, usize) {
+        let hex: String = Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        std::fs::write(blobs.join(&hex), bytes).expect("write blob");
+        (format!("sha256:{hex}"), bytes.len())
+    };
+    let (layer_digest, layer_size) = put(&std::fs::read(&layer).expect("layer"));
+    let config = serde_json::json!({
+        "architecture": if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" },
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+        "history": [{"created_by": "COPY noise.bin /"}],
+    });
+    let (config_digest, config_size) = put(&serde_json::to_vec(&config).expect("json"));
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": config_digest, "size": config_size},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "digest": layer_digest, "size": layer_size}],
+    });
+    let (m_digest, m_size) = put(&serde_json::to_vec(&manifest).expect("json"));
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": m_digest, "size": m_size,
+            "annotations": {"org.opencontainers.image.ref.name": "big"}}],
+    });
+    std::fs::write(
+        dir.join("oci/index.json"),
+        serde_json::to_vec(&index).expect("json"),
+    )
+    .expect("index.json");
+    std::fs::write(
+        dir.join("oci/oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .expect("oci-layout");
+}
+
+/// A registry that stops sending in the middle of a blob: after
+/// `BALLAST_IO_TIMEOUT` seconds without a byte, one line names the
+/// registry and the blob, exit 2, no hang.
+#[test]
+fn a_stalled_registry_times_out() {
+    let Some(reg) = registry("") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    big_layout(dir.path());
+    push(
+        &format!("oci:{}:big", dir.path().join("oci").display()),
+        &format!("{}/big:1", reg.addr()),
+        &[],
+    );
+    let fault = Arc::new(Mutex::new(Fault::Pass));
+    let port = fault_proxy(reg.port, Arc::clone(&fault));
+    let r = format!("registry://127.0.0.1:{port}/big:1");
+    let env = Env::new().set("BALLAST_IO_TIMEOUT", "2");
+    let got = env.json(&[&r]);
+    assert_eq!(got["image"]["file_count"], 1);
+
+    *fault.lock().expect("fault") = Fault::Stop(reg.child.id());
+    let start = Instant::now();
+    let o = env.run(&[&r]);
+    let took = start.elapsed();
+    // Resume the registry before anything can fail, so it stops cleanly.
+    let _ = Command::new("kill")
+        .args(["-CONT", &reg.child.id().to_string()])
+        .status();
+    crate::util::assert_clean_failure(&o, &r, "stalled: no byte for 2 s (BALLAST_IO_TIMEOUT)");
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("registry 127.0.0.1:{port}")) && err.contains("blob sha256:"),
+        "should name the registry and the blob: {err}"
+    );
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+
+    let o = Env::new().set("BALLAST_IO_TIMEOUT", "soon").run(&[&r]);
+    crate::util::assert_clean_failure(&o, &r, "BALLAST_IO_TIMEOUT=soon");
+}
+
 /// A private `dockerd` on vfs storage and its own socket (also the
 /// naming oracle of `dockerd_oracle.rs`).
 pub(crate) fn dockerd() -> Option<(Daemon, String)> {
@@ -911,7 +1041,7 @@ pub(crate) fn dockerd() -> Option<(Daemon, String)> {
 
 #[test]
 fn docker_engine_streams_the_image() {
-    let Some((_daemon, host)) = dockerd() else {
+    let Some((daemon, host)) = dockerd() else {
         return;
     };
     let o = Command::new("docker")
@@ -925,6 +1055,9 @@ fn docker_engine_streams_the_image() {
     let got = env.json(&["docker://ml-mistakes:latest"]);
     assert_same_report(&got, &want, "docker://");
     assert_eq!(got["image"]["format"], "docker");
+    // Checked by default, as the layers passed (the archive is not).
+    assert_eq!(got["image"]["digests_checked"], true);
+    assert_eq!(want["image"]["digests_checked"], false);
     // A bare name that is no file: Docker answers first and says so.
     let got = env.json(&["ml-mistakes:latest"]);
     assert_eq!(got["image"]["source"], "docker://ml-mistakes:latest");
@@ -932,6 +1065,23 @@ fn docker_engine_streams_the_image() {
 
     let o = env.run(&["docker://no-such-image:1"]);
     crate::util::assert_clean_failure(&o, "docker://no-such-image:1", "image unknown");
+
+    // A stopped engine: its socket accepts, then nothing comes.
+    let pid = daemon.child.id().to_string();
+    let _ = Command::new("kill").args(["-STOP", &pid]).status();
+    let start = Instant::now();
+    let o = Env::new()
+        .set("DOCKER_HOST", &host)
+        .set("BALLAST_IO_TIMEOUT", "2")
+        .run(&["docker://ml-mistakes:latest"]);
+    let took = start.elapsed();
+    let _ = Command::new("kill").args(["-CONT", &pid]).status();
+    crate::util::assert_clean_failure(
+        &o,
+        "docker://ml-mistakes:latest",
+        "Docker stalled: no byte for 2 s",
+    );
+    assert!(took < Duration::from_secs(30), "took {took:?}");
     let o = Env::new().run(&["docker://ml-mistakes:latest"]);
     crate::util::assert_clean_failure(&o, "docker://ml-mistakes:latest", "no Docker Engine");
 }
@@ -970,6 +1120,7 @@ fn podman_saves_the_image() {
     let got = env.json(&["podman://localhost/ml-mistakes:latest"]);
     assert_same_report(&got, &want, "podman://");
     assert_eq!(got["image"]["format"], "podman");
+    assert_eq!(got["image"]["digests_checked"], true);
     let got = env.json(&["--source", "podman", "ml-mistakes:latest"]);
     assert_same_report(&got, &want, "--source podman");
     let o = env.run(&["podman://no-such-image:1"]);

@@ -294,6 +294,7 @@ pub fn analyze(
         size_bytes: layer_infos.iter().map(|l| l.size_bytes).sum(),
         final_size_bytes: index.final_size(),
         compressed_size_bytes: meta.layers.iter().map(|l| l.compressed_size).sum(),
+        digests_checked: meta.digests_checked,
         layer_count: layers.len(),
         file_count,
         base: base_info,

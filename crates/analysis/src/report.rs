@@ -142,6 +142,10 @@ pub struct ImageInfo {
     pub final_size_bytes: u64,
     /// Sum of the layer blobs as stored in the archive.
     pub compressed_size_bytes: u64,
+    /// Every layer was hashed as it was read and matched its digest or
+    /// diff_id (registry, Docker and Podman always; archives with
+    /// `--verify`).
+    pub digests_checked: bool,
     pub layer_count: usize,
     /// Non-directory paths in the final tree.
     pub file_count: u64,

@@ -81,6 +81,10 @@ pub struct ImageMeta {
     /// Blobs whose content does not match their digest, found on the way
     /// (warnings in the report; `--verify` makes them an error).
     pub digest_mismatches: Vec<String>,
+    /// Every layer was hashed as it was read and matched its digest or
+    /// diff_id: always for a registry, Docker or Podman, with `--verify`
+    /// for an archive.
+    pub digests_checked: bool,
     /// Manifests passed over as not container images.
     pub skipped: Vec<String>,
     /// The image manifest's annotations (`org.opencontainers.image.base.name`

@@ -374,6 +374,7 @@ fn image_meta(source: &str, format: Format, r: Resolved, layers: Vec<LayerMeta>)
     }
     ImageMeta {
         digest_mismatches,
+        digests_checked: false,
         skipped: r.skipped,
         source: source.to_string(),
         format,

@@ -12,6 +12,7 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Why an engine could not hand the image over.
 #[derive(Debug)]
@@ -65,8 +66,9 @@ fn podman_socket() -> Option<PathBuf> {
         .find(|p| UnixStream::connect(p).is_ok())
 }
 
-/// Streams `docker save NAME` from the Docker Engine.
-pub fn docker(name: &str) -> Result<Stream, EngineError> {
+/// Streams `docker save NAME` from the Docker Engine; `idle` bounds each
+/// wait for the next byte.
+pub fn docker(name: &str, idle: Option<Duration>) -> Result<Stream, EngineError> {
     let socket = docker_socket()?;
     let stream = UnixStream::connect(&socket).map_err(|e| {
         EngineError::Unreachable(format!(
@@ -74,20 +76,34 @@ pub fn docker(name: &str) -> Result<Stream, EngineError> {
             socket.display()
         ))
     })?;
-    get_image(stream, name, "Docker")
+    get_image(stream, name, "Docker", idle)
 }
 
 /// Streams `podman save NAME`: from its API socket, else from the CLI.
-pub fn podman(name: &str) -> Result<Stream, EngineError> {
+pub fn podman(name: &str, idle: Option<Duration>) -> Result<Stream, EngineError> {
     if let Some(socket) = podman_socket()
         && let Ok(stream) = UnixStream::connect(&socket)
     {
-        return get_image(stream, name, "Podman");
+        return get_image(stream, name, "Podman", idle);
     }
     podman_cli(name)
 }
 
-fn get_image(mut stream: UnixStream, name: &str, engine: &str) -> Result<Stream, EngineError> {
+fn get_image(
+    stream: UnixStream,
+    name: &str,
+    engine: &'static str,
+    idle: Option<Duration>,
+) -> Result<Stream, EngineError> {
+    let timeouts = stream
+        .set_read_timeout(idle)
+        .and_then(|()| stream.set_write_timeout(idle));
+    timeouts.map_err(|e| EngineError::Failed(format!("{engine}: {e}")))?;
+    let mut stream = Watched {
+        inner: stream,
+        engine,
+        idle,
+    };
     let request = format!(
         "GET /images/{}/get HTTP/1.1\r\nHost: localhost\r\nUser-Agent: ballast\r\nConnection: close\r\n\r\n",
         path_escape(name)
@@ -96,7 +112,13 @@ fn get_image(mut stream: UnixStream, name: &str, engine: &str) -> Result<Stream,
         .write_all(request.as_bytes())
         .map_err(|e| EngineError::Failed(format!("{engine}: {e}")))?;
     let mut r = BufReader::with_capacity(1 << 20, stream);
-    let head = read_head(&mut r).map_err(|e| EngineError::Failed(format!("{engine}: {e}")))?;
+    let head = read_head(&mut r).map_err(|e| {
+        EngineError::Failed(if e.kind() == io::ErrorKind::TimedOut {
+            e.to_string()
+        } else {
+            format!("{engine}: {e}")
+        })
+    })?;
     let body: Stream = if head.chunked {
         Box::new(BufReader::with_capacity(1 << 20, Chunked::new(r)))
     } else if let Some(n) = head.length {
@@ -130,6 +152,41 @@ fn get_image(mut stream: UnixStream, name: &str, engine: &str) -> Result<Stream,
 /// `:` and `@` may).
 fn path_escape(s: &str) -> String {
     super::percent_escape(s, b"/:@")
+}
+
+/// The engine's socket, whose timed-out waits say which engine stalled and
+/// for how long.
+struct Watched {
+    inner: UnixStream,
+    engine: &'static str,
+    idle: Option<Duration>,
+}
+
+impl Watched {
+    fn stalled(&self, e: io::Error) -> io::Error {
+        match (e.kind(), self.idle) {
+            (io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut, Some(limit)) => io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("{} stalled: {}", self.engine, super::idle::words(limit)),
+            ),
+            _ => e,
+        }
+    }
+}
+
+impl Read for Watched {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| self.stalled(e))
+    }
+}
+
+impl Write for Watched {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf).map_err(|e| self.stalled(e))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 struct Head {

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod engine;
+pub mod idle;
 pub mod reference;
 pub mod registry;
 
@@ -64,6 +65,14 @@ impl ImageSource {
             && Reference::parse(arg).is_some()
     }
 
+    /// Whether the image may come from an engine's `docker save` stream,
+    /// whose layers are checked against their digests and diff_ids as
+    /// they pass whatever `--verify` says (a registry's blobs are checked
+    /// by their own reader).
+    pub fn may_stream_from_engine(&self) -> bool {
+        self.place != Place::Registry
+    }
+
     pub fn display(&self) -> String {
         match self.place {
             Place::Docker => format!("docker://{}", self.name),
@@ -88,12 +97,13 @@ where
 {
     let label = src.display();
     let fail = |p: Problem| LoadError::new(label.clone(), p);
+    let idle = idle::limit().map_err(fail)?;
     match src.place {
-        Place::Docker => match engine::docker(&src.name) {
+        Place::Docker => match engine::docker(&src.name, idle) {
             Ok(s) => from_engine(s, &src.name, Place::Docker, opts, index),
             Err(e) => Err(fail(engine_problem(e))),
         },
-        Place::Podman => match engine::podman(&src.name) {
+        Place::Podman => match engine::podman(&src.name, idle) {
             Ok(s) => from_engine(s, &src.name, Place::Podman, opts, index),
             Err(e) => Err(fail(engine_problem(e))),
         },
@@ -103,25 +113,25 @@ where
                     "not an image reference (HOST[:PORT]/REPO[:TAG|@DIGEST])".into(),
                 ))
             })?;
-            from_registry(&r, opts, reuse, index)
+            from_registry(&r, opts, idle, reuse, index)
         }
         Place::Any => {
             let mut tried = Vec::new();
             for (place, attempt) in [
                 (
                     Place::Docker,
-                    engine::docker as fn(&str) -> Result<engine::Stream, EngineError>,
+                    engine::docker as fn(&str, _) -> Result<engine::Stream, EngineError>,
                 ),
                 (Place::Podman, engine::podman),
             ] {
-                match attempt(&src.name) {
+                match attempt(&src.name, idle) {
                     Ok(s) => return from_engine(s, &src.name, place, opts, index),
                     Err(e @ EngineError::Failed(_)) => return Err(fail(engine_problem(e))),
                     Err(e) => tried.push(e.to_string()),
                 }
             }
             let r = Reference::parse(&src.name).ok_or_else(|| fail(Problem::NotFound))?;
-            from_registry(&r, opts, reuse, index).map_err(|e| {
+            from_registry(&r, opts, idle, reuse, index).map_err(|e| {
                 let mut e = e;
                 e.file.clone_from(&label);
                 e.problem = Problem::Archive(format!(
@@ -170,6 +180,7 @@ const REGISTRY_STREAMS: usize = 8;
 fn from_registry<T, E, F>(
     r: &Reference,
     opts: &LoadOptions,
+    idle: Option<std::time::Duration>,
     reuse: &(dyn Fn(&str) -> Option<T> + Sync),
     index: &F,
 ) -> Result<(ImageMeta, Vec<T>), LoadError>
@@ -180,7 +191,7 @@ where
 {
     let label = format!("registry://{r}");
     let fail = |p: Problem| LoadError::new(label.clone(), p);
-    let client = registry::Client::new(r.clone(), &opts.insecure_registries);
+    let client = registry::Client::new(r.clone(), &opts.insecure_registries, idle);
     let layout = registry::Layout::open(&client, &r.to_string()).map_err(fail)?;
     let mut opts = opts.clone();
     if opts.selection.platform.is_none() {
@@ -197,9 +208,12 @@ where
         .num_threads(REGISTRY_STREAMS)
         .build()
         .map_err(|e| fail(Problem::Archive(e.to_string())))?;
-    pool.install(|| {
+    let (mut meta, layers) = pool.install(|| {
         super::load_random_access(&layout, Format::Registry, &label, &opts, reuse, &drained)
-    })
+    })?;
+    // Every blob's length and sha256 were checked as it arrived.
+    meta.digests_checked = true;
+    Ok((meta, layers))
 }
 
 /// Percent-encodes all but unreserved characters and those in `keep`.

@@ -35,6 +35,8 @@ pub struct Client {
     agent: ureq::Agent,
     base: String,
     pub reference: Reference,
+    /// The longest wait for the next byte ([`super::idle`]).
+    idle: Option<Duration>,
     authorization: Mutex<Option<String>>,
     /// Looked up at the first challenge; `Some(None)`: none found.
     #[allow(clippy::option_option)] // not looked up / looked up, none / found
@@ -47,14 +49,16 @@ fn host_words(r: &Reference) -> String {
 
 impl Client {
     /// Plain HTTP for a loopback registry or one named by
-    /// `--insecure-registry`; verified TLS otherwise.
-    pub fn new(reference: Reference, insecure: &[String]) -> Client {
+    /// `--insecure-registry`; verified TLS otherwise. `idle` bounds every
+    /// wait for the registry's next byte, a stalled blob's too.
+    pub fn new(reference: Reference, insecure: &[String], idle: Option<Duration>) -> Client {
         let plain = reference.is_loopback() || insecure.iter().any(|h| h == &reference.registry);
         let scheme = if plain { "http" } else { "https" };
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(30)))
             .timeout_recv_response(Some(Duration::from_secs(120)))
+            .timeout_per_read(idle)
             .user_agent(concat!("ballast/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
@@ -62,6 +66,7 @@ impl Client {
             agent,
             base: format!("{scheme}://{}", reference.api_host()),
             reference,
+            idle,
             authorization: Mutex::new(None),
             creds: Mutex::new(None),
         }
@@ -134,6 +139,13 @@ impl Client {
     }
 
     fn transport(&self, e: &ureq::Error) -> Problem {
+        if let (ureq::Error::Timeout(ureq::Timeout::PerRead), Some(limit)) = (e, self.idle) {
+            return Problem::Archive(format!(
+                "{} stalled: {}",
+                host_words(&self.reference),
+                super::idle::words(limit)
+            ));
+        }
         // ureq's messages name the URL, never a header.
         Problem::Archive(format!(
             "{} could not be reached: {}",
@@ -529,12 +541,21 @@ impl Read for Blob<'_> {
             return Ok(0);
         };
         let n = body.read(buf).map_err(|e| {
+            let stalled = e
+                .get_ref()
+                .and_then(|i| i.downcast_ref::<ureq::Error>())
+                .is_some_and(|u| matches!(u, ureq::Error::Timeout(ureq::Timeout::PerRead)));
+            let why = match self.client.idle {
+                Some(limit) if stalled => format!(
+                    "{} stalled: {}",
+                    host_words(&self.client.reference),
+                    super::idle::words(limit)
+                ),
+                _ => one_line(&e.to_string()),
+            };
             io::Error::other(format!(
-                "blob {} broke off after {} of {} bytes: {}",
-                self.digest,
-                self.read,
-                self.size,
-                one_line(&e.to_string())
+                "blob {} broke off after {} of {} bytes: {why}",
+                self.digest, self.read, self.size,
             ))
         })?;
         self.hasher.update(&buf[..n]);
