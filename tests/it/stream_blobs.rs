@@ -166,13 +166,20 @@ fn unreferenced_blobs_holding_too_much_are_refused_from_stdin_only() {
     // The file is read by its layout: the blobs are never indexed.
     let from_file = report(&ballast(&[p, "--json", "-"]));
     assert!(from_file["layers"].is_array());
+    // By default the names' budget of --max-entries (96 bytes an entry)
+    // is the first bound these names reach; raised, the 256 MiB bound on
+    // what stdin keeps before the manifest is next.
     let o = ballast_stdin(&["-", "--json", "-"], &img);
+    assert_clean_failure(&o, "<stdin>", "--max-entries N raises the limit");
+    let raised = ["-", "--json", "-", "--max-entries", "5000000"];
+    let o = ballast_stdin(&raised, &img);
     assert_clean_failure(&o, "<stdin>", "256 MiB");
     // Refused at the bound, not after holding everything: peak RSS as
     // time(1) measures it stays under the 500 MB every input must.
     let file = std::fs::File::open(&img).expect("open");
     let Ok(timed) = Command::new("/usr/bin/time")
-        .args(["-f", "max_rss_kb: %M", env!("CARGO_BIN_EXE_ballast"), "-"])
+        .args(["-f", "max_rss_kb: %M", env!("CARGO_BIN_EXE_ballast")])
+        .args(raised)
         .stdin(file)
         .output()
     else {
