@@ -82,11 +82,11 @@ pub fn run_pipeline_reusing(
     reuse: &(dyn Fn(&str) -> Option<LayerIndex> + Sync),
 ) -> Result<Analysis, LoadError> {
     let given_base = opts.base.as_ref().map(load_base).transpose()?;
-    // An engine's stream is checked by default: its layers are the
-    // uncompressed tars their diff_ids name, hashed once as they pass.
-    let engine = matches!(input, Input::Image(s) if s.may_stream_from_engine());
+    // An engine's stream checks its own layers' diff_ids as they pass; the
+    // indexer's hash would be a second one.
+    let engine = matches!(input, Input::Image(s) if s.is_engine());
     let index = IndexOptions {
-        verify: opts.index.verify || engine,
+        verify: opts.index.verify && !engine,
         ..opts.index
     };
     let (mut meta, layers) = load_layers(input, &opts.load, index, reuse)?;

@@ -1125,6 +1125,65 @@ fn podman_saves_the_image() {
     assert_same_report(&got, &want, "--source podman");
     let o = env.run(&["podman://no-such-image:1"]);
     crate::util::assert_clean_failure(&o, "podman://no-such-image:1", "image unknown");
+
+    // `podman image save` stopped before it is done: the pipe has no read
+    // timeout of its own, yet the run ends with one line naming Podman.
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ballast"));
+    c.args(["podman://localhost/ml-mistakes:latest", "--json"])
+        .env("NO_COLOR", "1")
+        .env("BALLAST_IO_TIMEOUT", "2")
+        .env_remove("CONTAINER_HOST")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in &env.vars {
+        c.env(k, v);
+    }
+    let start = Instant::now();
+    let mut run = c.spawn().expect("run ballast");
+    let pid = run.id().to_string();
+    let mut save = None;
+    while save.is_none() && start.elapsed() < Duration::from_secs(20) {
+        let o = Command::new("pgrep")
+            .args(["-P", &pid, "-f", "image save"])
+            .output()
+            .expect("pgrep");
+        save = String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .next()
+            .map(str::to_string);
+        if let Ok(Some(_)) = run.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let save = save.expect("ballast runs `podman image save` when no socket is up");
+    let _ = Command::new("kill").args(["-STOP", &save]).status();
+    while run.try_wait().ok().flatten().is_none() && start.elapsed() < Duration::from_secs(40) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let took = start.elapsed();
+    let left_behind = std::path::Path::new(&format!("/proc/{save}")).exists();
+    // ballast kills what it started; these are for a failed assertion.
+    let quiet_kill = |pid: &str| {
+        let _ = Command::new("kill")
+            .args(["-KILL", pid])
+            .stderr(Stdio::null())
+            .status();
+    };
+    quiet_kill(&pid);
+    quiet_kill(&save);
+    let o = run.wait_with_output().expect("ballast ends");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains("podman://localhost/ml-mistakes:latest"),
+        "{err}"
+    );
+    assert!(err.contains("Podman stalled: no byte for 2 s"), "{err}");
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    assert!(!left_behind, "the stopped podman was left behind");
 }
 
 #[test]

@@ -14,5 +14,6 @@ pub mod archive;
 pub mod error;
 pub mod image_index;
 pub mod index;
+mod sha256_tap;
 
 pub use image_index::ImageIndex;

@@ -49,3 +49,10 @@ impl Retained for LayerIndex {
         (entries + names + captured + warnings + other) as u64
     }
 }
+
+/// A result with the digest its stream was checked by.
+impl<T: Retained> Retained for (T, Option<String>) {
+    fn retained_bytes(&self) -> u64 {
+        self.0.retained_bytes() + self.1.as_ref().map_or(0, |d| d.capacity() as u64)
+    }
+}

@@ -6,13 +6,13 @@
 //! per layer, so an entry costs a fixed few dozen bytes whatever its name.
 
 use serde::Serialize;
-use sha2::Digest;
-use std::io::{self, BufRead, Read};
+use std::io::BufRead;
 use twox_hash::xxhash3_128::{DEFAULT_SECRET_LENGTH, RawHasher, SecretBuffer};
 
 use super::budget::{Budget, LayerCharge};
 use super::path::{Repairs, normalize_into, split_parent};
-use crate::archive::tar_stream::{SkipForward, TarError, TarReader};
+use crate::archive::tar_stream::{TarError, TarReader};
+use crate::sha256_tap::Sha256Tap;
 
 /// A byte range in a [`LayerIndex`]'s path buffer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -147,37 +147,6 @@ pub fn wants_capture(path: &[u8]) -> bool {
         || path == b"lib/apk/db/installed"
 }
 
-/// Hashes what the tar reader consumes, to check diff_ids without a second
-/// pass.
-struct Sha256Tap<R> {
-    inner: R,
-    hasher: Option<sha2::Sha256>,
-}
-
-impl<R: BufRead> Read for Sha256Tap<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(h) = self.hasher.as_mut() {
-            h.update(&buf[..n]);
-        }
-        Ok(n)
-    }
-}
-impl<R: BufRead> BufRead for Sha256Tap<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-    fn consume(&mut self, amt: usize) {
-        if let Some(h) = self.hasher.as_mut()
-            && let Ok(buf) = self.inner.fill_buf()
-        {
-            h.update(&buf[..amt.min(buf.len())]);
-        }
-        self.inner.consume(amt);
-    }
-}
-impl<R: BufRead> SkipForward for Sha256Tap<R> {}
-
 /// The error of one layer: where in its stream it went wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum LayerError {
@@ -203,10 +172,7 @@ pub fn index_layer_within<R: BufRead>(
     budget: &Budget,
 ) -> Result<LayerIndex, LayerError> {
     let mut charge = LayerCharge::new(budget);
-    let tap = Sha256Tap {
-        inner: stream,
-        hasher: opts.verify.then(sha2::Sha256::new),
-    };
+    let tap = Sha256Tap::new(stream, opts.verify);
     let mut tar = TarReader::new(tap);
     let mut idx = LayerIndex::default();
     let mut elf = super::elf::ElfSniffer::default();
@@ -356,10 +322,7 @@ pub fn index_layer_within<R: BufRead>(
     // keeps every layer's index to the end of the run.
     idx.entries.shrink_to_fit();
     idx.paths.shrink_to_fit();
-    idx.diff_id = tap
-        .hasher
-        .take()
-        .map(|h| format!("sha256:{}", hex(&h.finalize())));
+    idx.diff_id = tap.finish();
     idx.repaired_paths = RepairedPaths {
         count: repaired_count,
         kinds: repaired,

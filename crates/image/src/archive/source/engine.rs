@@ -10,8 +10,6 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Why an engine could not hand the image over.
@@ -86,7 +84,7 @@ pub fn podman(name: &str, idle: Option<Duration>) -> Result<Stream, EngineError>
     {
         return get_image(stream, name, "Podman", idle);
     }
-    podman_cli(name)
+    super::podman_cli::save(name, idle)
 }
 
 fn get_image(
@@ -293,111 +291,6 @@ impl<R: BufRead> Read for Chunked<R> {
 
 /// `podman image save` piped; its exit status is checked at the stream's
 /// end, so a failed save is an error, not a short archive.
-fn podman_cli(name: &str) -> Result<Stream, EngineError> {
-    let exists = Command::new("podman")
-        .args(["image", "exists", name])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| {
-            EngineError::Unreachable(format!("Podman: no socket and no podman command ({e})"))
-        })?;
-    match exists.status.code() {
-        Some(0) => {}
-        Some(1) => return Err(EngineError::NoImage(format!("Podman: no image {name}"))),
-        _ => {
-            return Err(EngineError::Unreachable(format!(
-                "Podman: {}",
-                last_line(&exists.stderr)
-            )));
-        }
-    }
-    let mut child = Command::new("podman")
-        .args(["image", "save", "--format", "docker-archive", name])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| EngineError::Unreachable(format!("Podman: {e}")))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| EngineError::Failed("Podman: no output".into()))?;
-    let stderr_text = Arc::new(Mutex::new(Vec::new()));
-    let stderr_thread = child.stderr.take().map(|mut e| {
-        let sink = Arc::clone(&stderr_text);
-        std::thread::spawn(move || {
-            let mut v = Vec::new();
-            let _ = e.read_to_end(&mut v);
-            if let Ok(mut s) = sink.lock() {
-                *s = v;
-            }
-        })
-    });
-    Ok(Box::new(BufReader::with_capacity(
-        1 << 20,
-        ChildStream {
-            out: stdout,
-            child: Some(child),
-            stderr_thread,
-            stderr_text,
-        },
-    )))
-}
-
-fn last_line(b: &[u8]) -> String {
-    String::from_utf8_lossy(b)
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("failed")
-        .trim()
-        .to_string()
-}
-
-struct ChildStream {
-    out: std::process::ChildStdout,
-    child: Option<Child>,
-    stderr_thread: Option<std::thread::JoinHandle<()>>,
-    stderr_text: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Read for ChildStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.out.read(buf)?;
-        if n == 0
-            && let Some(mut child) = self.child.take()
-        {
-            let status = child.wait()?;
-            if let Some(t) = self.stderr_thread.take() {
-                let _ = t.join();
-            }
-            if !status.success() {
-                let text = self
-                    .stderr_text
-                    .lock()
-                    .map(|v| last_line(&v))
-                    .unwrap_or_default();
-                return Err(io::Error::other(format!(
-                    "podman image save failed: {text}"
-                )));
-            }
-        }
-        Ok(n)
-    }
-}
-
-impl Drop for ChildStream {
-    fn drop(&mut self) {
-        // Stopped early (an error downstream): do not leave podman behind.
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

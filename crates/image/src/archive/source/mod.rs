@@ -8,15 +8,18 @@
 pub mod auth;
 pub mod engine;
 pub mod idle;
+mod podman_cli;
 pub mod reference;
 pub mod registry;
 
 use std::fmt::Display;
 use std::io::{self, BufRead};
 
+use super::decompress::Compression;
 use super::layout::Format;
 use super::{ImageMeta, LoadOptions};
 use crate::error::{LoadError, Problem};
+use crate::sha256_tap::Sha256Tap;
 use engine::EngineError;
 use reference::Reference;
 
@@ -65,12 +68,11 @@ impl ImageSource {
             && Reference::parse(arg).is_some()
     }
 
-    /// Whether the image may come from an engine's `docker save` stream,
-    /// whose layers are checked against their digests and diff_ids as
-    /// they pass whatever `--verify` says (a registry's blobs are checked
-    /// by their own reader).
-    pub fn may_stream_from_engine(&self) -> bool {
-        self.place != Place::Registry
+    /// Whether the image is read from an engine's `docker save` stream,
+    /// whose layers the source itself checks against their diff_ids as
+    /// they pass (a bare name may still end at a registry).
+    pub fn is_engine(&self) -> bool {
+        matches!(self.place, Place::Docker | Place::Podman)
     }
 
     pub fn display(&self) -> String {
@@ -152,6 +154,12 @@ fn engine_problem(e: EngineError) -> Problem {
     }
 }
 
+/// Loads an engine's `docker save` stream, checking every layer as it
+/// passes: the engine's tar holds no other proof that its layers are the
+/// image's. Each layer's uncompressed bytes are hashed in the pass that
+/// indexes them and compared with the config's diff_id (and, when stored
+/// uncompressed, with the blob's own name); a compressed blob is checked
+/// against its name as it streams. Mismatches land in `digest_mismatches`.
 fn from_engine<T, E, F>(
     stream: engine::Stream,
     name: &str,
@@ -168,9 +176,43 @@ where
         Place::Podman => (format!("podman://{name}"), Format::Podman),
         _ => (format!("docker://{name}"), Format::DockerEngine),
     };
-    let (mut meta, layers) = super::load_stream(stream, &label, opts, index)?;
+    let hashed = |s: &mut dyn BufRead| -> Result<(T, Option<String>), String> {
+        let mut tap = Sha256Tap::new(s, true);
+        let t = index(&mut tap).map_err(|e| e.to_string())?;
+        // The diff_id covers the whole stream, past where the index stopped.
+        io::copy(&mut tap, &mut io::sink()).map_err(|e| e.to_string())?;
+        Ok((t, tap.finish()))
+    };
+    let opts = LoadOptions {
+        verify: true,
+        ..opts.clone()
+    };
+    let (mut meta, layers) = super::load_stream(stream, &label, &opts, &hashed)?;
     meta.format = format;
-    Ok((meta, layers))
+    let diff_ids = meta.config.rootfs().diff_ids().clone();
+    let mut out = Vec::with_capacity(layers.len());
+    for (i, (t, have)) in layers.into_iter().enumerate() {
+        let Some(have) = have else { continue };
+        if let Some(l) = meta.layers.get(i)
+            && l.compression == Compression::None
+            && let Some(want) = l.digest.as_ref().filter(|d| d.starts_with("sha256:"))
+            && *want != have
+        {
+            meta.digest_mismatches.push(format!(
+                "layer {i} ({}): blob digest {have} does not match the manifest's {want}",
+                l.name
+            ));
+        }
+        if let Some(want) = diff_ids.get(i)
+            && *want != have
+        {
+            meta.digest_mismatches.push(format!(
+                "layer {i}: content digest {have} does not match the config's diff_id {want}"
+            ));
+        }
+        out.push(t);
+    }
+    Ok((meta, out))
 }
 
 /// Concurrent downloads: a registry is network-bound, so more blobs are in
@@ -232,6 +274,78 @@ fn percent_escape(s: &str, keep: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
+
+    fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    /// A `docker save` stream of one layer whose config names `diff_id`.
+    fn saved(layer: &[u8], diff_id: &str) -> engine::Stream {
+        let config = format!(
+            r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}}}}"#
+        );
+        let manifest = br#"[{"Config":"c.json","RepoTags":["t:1"],"Layers":["l/layer.tar"]}]"#;
+        let archive = tar_of(&[
+            ("l/layer.tar", layer),
+            ("c.json", config.as_bytes()),
+            ("manifest.json", manifest),
+        ]);
+        Box::new(io::Cursor::new(archive))
+    }
+
+    #[test]
+    fn engine_streams_check_every_layer_against_its_diff_id() {
+        let layer = tar_of(&[("etc/hosts", b"127.0.0.1 localhost\n")]);
+        let right = format!(
+            "sha256:{}",
+            crate::index::layer::hex(&Sha256::digest(&layer))
+        );
+        let wrong = format!("sha256:{}", "0".repeat(64));
+        // Checked even when the indexer reads nothing of the layer, and
+        // with no `--verify`.
+        let nothing = |_: &mut dyn BufRead| Ok::<(), std::convert::Infallible>(());
+        let opts = LoadOptions::default();
+        let (meta, layers) =
+            from_engine(saved(&layer, &right), "t", Place::Docker, &opts, &nothing).expect("loads");
+        assert_eq!(layers.len(), 1);
+        assert!(
+            meta.digest_mismatches.is_empty(),
+            "{:?}",
+            meta.digest_mismatches
+        );
+        let (meta, _) =
+            from_engine(saved(&layer, &wrong), "t", Place::Docker, &opts, &nothing).expect("loads");
+        assert_eq!(
+            meta.digest_mismatches.len(),
+            1,
+            "{:?}",
+            meta.digest_mismatches
+        );
+        assert!(meta.digest_mismatches[0].contains(&right));
+        assert!(meta.digest_mismatches[0].contains("diff_id"));
+        // A reader that stops half way does not shorten what is hashed.
+        let half = |s: &mut dyn BufRead| {
+            let n = s.fill_buf()?.len().min(700);
+            s.consume(n);
+            Ok::<(), io::Error>(())
+        };
+        let (meta, _) =
+            from_engine(saved(&layer, &right), "t", Place::Podman, &opts, &half).expect("loads");
+        assert!(
+            meta.digest_mismatches.is_empty(),
+            "{:?}",
+            meta.digest_mismatches
+        );
+    }
 
     #[test]
     fn prefixes_and_bare_names() {
