@@ -940,11 +940,12 @@ fn big_layout(dir: &Path) {
     .expect("oci-layout");
 }
 
-/// A registry that stops sending in the middle of a blob: after
-/// `BALLAST_IO_TIMEOUT` seconds without a byte, one line names the
-/// registry and the blob, exit 2, no hang.
+/// A big blob (received and hashed on a thread of its own) fails as a
+/// small one does when cut short or corrupted; and a registry that stops
+/// sending in the middle of it: after `BALLAST_IO_TIMEOUT` seconds without
+/// a byte, one line names the registry and the blob, exit 2, no hang.
 #[test]
-fn a_stalled_registry_times_out() {
+fn a_big_blob_cut_corrupted_or_stalled_fails_cleanly() {
     let Some(reg) = registry("") else { return };
     let dir = tempfile::tempdir().expect("temp dir");
     big_layout(dir.path());
@@ -959,6 +960,13 @@ fn a_stalled_registry_times_out() {
     let env = Env::new().set("BALLAST_IO_TIMEOUT", "2");
     let got = env.json(&[&r]);
     assert_eq!(got["image"]["file_count"], 1);
+
+    *fault.lock().expect("fault") = Fault::Truncate;
+    let o = env.run(&[&r]);
+    crate::util::assert_clean_failure(&o, &r, "truncated");
+    *fault.lock().expect("fault") = Fault::Corrupt;
+    let o = env.run(&[&r]);
+    crate::util::assert_clean_failure(&o, &r, "digest mismatch");
 
     *fault.lock().expect("fault") = Fault::Stop(reg.child.id());
     let start = Instant::now();

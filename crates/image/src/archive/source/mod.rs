@@ -9,6 +9,7 @@ pub mod auth;
 pub mod engine;
 pub mod idle;
 mod podman_cli;
+mod read_ahead;
 pub mod reference;
 pub mod registry;
 

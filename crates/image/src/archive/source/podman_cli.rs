@@ -6,15 +6,11 @@
 
 use std::io::{self, BufRead, Read};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::engine::{EngineError, Stream};
-
-/// Chunks in flight between the reader thread and the loader.
-const CHUNKS_AHEAD: usize = 4;
-const CHUNK: usize = 1 << 20;
+use super::read_ahead::ReadAhead;
 
 /// Streams `podman image save NAME` (the `docker save` layout), after
 /// `podman image exists` tells an unknown image from a broken podman.
@@ -39,31 +35,14 @@ pub(super) fn save(name: &str, idle: Option<Duration>) -> Result<Stream, EngineE
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| EngineError::Unreachable(format!("Podman: {e}")))?;
-    let mut out = child
+    let out = child
         .stdout
         .take()
         .ok_or_else(|| EngineError::Failed("Podman: no output".into()))?;
     let stderr = collect(child.stderr.take());
-    let (tx, chunks) = mpsc::sync_channel(CHUNKS_AHEAD);
-    // Ends when podman's output ends or the loader hangs up.
-    std::thread::spawn(move || {
-        loop {
-            let mut buf = vec![0u8; CHUNK];
-            let got = out.read(&mut buf).map(|n| {
-                buf.truncate(n);
-                buf
-            });
-            let last = !matches!(&got, Ok(b) if !b.is_empty());
-            if tx.send(got).is_err() || last {
-                return;
-            }
-        }
-    });
+    let idle = idle.map(|limit| (limit, format!("Podman stalled: {}", super::idle::words(limit))));
     Ok(Box::new(SavePipe {
-        chunks,
-        chunk: Vec::new(),
-        at: 0,
-        idle,
+        pipe: ReadAhead::spawn(out, idle),
         child: Some(child),
         stderr,
     }))
@@ -128,40 +107,14 @@ fn last_line(b: &[u8]) -> String {
         .to_string()
 }
 
-/// `podman image save`'s output as the reader thread hands it over.
+/// `podman image save`'s output, and podman to ask at its end.
 struct SavePipe {
-    chunks: Receiver<io::Result<Vec<u8>>>,
-    chunk: Vec<u8>,
-    at: usize,
-    idle: Option<Duration>,
+    pipe: ReadAhead,
     child: Option<Child>,
     stderr: JoinHandle<Vec<u8>>,
 }
 
 impl SavePipe {
-    fn next_chunk(&mut self) -> io::Result<()> {
-        let got = match self.idle {
-            Some(limit) => self.chunks.recv_timeout(limit).map_err(|e| match e {
-                RecvTimeoutError::Timeout => Some(limit),
-                RecvTimeoutError::Disconnected => None,
-            }),
-            None => self.chunks.recv().map_err(|_| None),
-        };
-        match got {
-            Ok(Ok(chunk)) if !chunk.is_empty() => {
-                self.chunk = chunk;
-                self.at = 0;
-                Ok(())
-            }
-            Ok(Err(e)) => Err(e),
-            Err(Some(limit)) => Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("Podman stalled: {}", super::idle::words(limit)),
-            )),
-            Ok(Ok(_)) | Err(None) => self.finished(),
-        }
-    }
-
     /// The output ended: podman's exit status says whether it was whole.
     fn finished(&mut self) -> io::Result<()> {
         let Some(mut child) = self.child.take() else {
@@ -173,9 +126,7 @@ impl SavePipe {
         }
         let stderr = std::mem::replace(&mut self.stderr, std::thread::spawn(Vec::new));
         let text = last_line(&stderr.join().unwrap_or_default());
-        Err(io::Error::other(format!(
-            "podman image save failed: {text}"
-        )))
+        Err(io::Error::other(format!("podman image save failed: {text}")))
     }
 }
 
@@ -191,13 +142,13 @@ impl Read for SavePipe {
 
 impl BufRead for SavePipe {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.at >= self.chunk.len() && self.child.is_some() {
-            self.next_chunk()?;
+        if self.pipe.fill_buf()?.is_empty() {
+            self.finished()?;
         }
-        Ok(&self.chunk[self.at.min(self.chunk.len())..])
+        self.pipe.fill_buf()
     }
     fn consume(&mut self, amt: usize) {
-        self.at = (self.at + amt).min(self.chunk.len());
+        self.pipe.consume(amt);
     }
 }
 

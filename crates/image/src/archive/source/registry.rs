@@ -15,6 +15,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::auth::{self, Challenge, Credentials};
+use super::read_ahead::ReadAhead;
 use super::reference::Reference;
 use crate::archive::layout::MetaFiles;
 use crate::archive::{META_LIMIT, RandomAccess};
@@ -492,40 +493,45 @@ impl RandomAccess for Layout<'_> {
             what: "the registry's manifest".into(),
             name: name.to_string(),
         })?;
-        let size = self
-            .sizes
-            .lock()
-            .map_err(|_| poisoned())?
-            .get(hex)
-            .copied()
-            .unwrap_or(0);
+        let (size, total) = {
+            let sizes = self.sizes.lock().map_err(|_| poisoned())?;
+            (
+                sizes.get(hex).copied().unwrap_or(0),
+                sizes.values().sum::<u64>(),
+            )
+        };
+        let cores = std::thread::available_parallelism().map_or(1, usize::from) as u64;
         Ok((
             Box::new(Blob {
                 client: self.client,
                 digest: format!("sha256:{hex}"),
                 size,
+                // Other layers keep the cores busy unless this one is more
+                // than a core's share of the image.
+                read_ahead: cores >= 2
+                    && size >= READ_AHEAD_MIN
+                    && size.saturating_mul(cores) > total,
                 body: None,
-                hasher: Sha256::new(),
-                read: 0,
-                checked: false,
             }),
             size,
         ))
     }
 }
 
-/// One layer blob: requested at its first read, hashed as it streams,
-/// and an error at its end unless length and sha256 match the manifest.
+/// The smallest blob worth a thread of its own.
+const READ_AHEAD_MIN: u64 = 4 << 20;
+
+/// One layer blob, requested at its first read.
 struct Blob<'a> {
     client: &'a Client,
     digest: String,
     size: u64,
+    /// Received and hashed on a thread of its own ([`ReadAhead`]), beside
+    /// the inflate and index of its bytes: for a layer so big that the
+    /// others cannot keep the cores busy while it streams (one huge pip
+    /// layer is the usual ML image).
+    read_ahead: bool,
     body: Option<Box<dyn Read + Send + 'static>>,
-    hasher: Sha256,
-    read: u64,
-    /// Length and digest were checked (a decoder may read past the end
-    /// more than once).
-    checked: bool,
 }
 
 impl Read for Blob<'_> {
@@ -535,22 +541,59 @@ impl Read for Blob<'_> {
                 .client
                 .blob(&self.digest)
                 .map_err(|p| io::Error::other(p.to_string()))?;
-            self.body = Some(Box::new(resp.into_body().into_reader()));
+            let checked = Checked {
+                body: resp.into_body().into_reader(),
+                digest: self.digest.clone(),
+                size: self.size,
+                hasher: Sha256::new(),
+                read: 0,
+                done: false,
+                stalled: self.client.idle.map(|limit| {
+                    format!(
+                        "{} stalled: {}",
+                        host_words(&self.client.reference),
+                        super::idle::words(limit)
+                    )
+                }),
+            };
+            self.body = Some(if self.read_ahead {
+                // ureq bounds each socket read already: no second timer.
+                Box::new(ReadAhead::spawn(checked, None))
+            } else {
+                Box::new(checked)
+            });
         }
-        let Some(body) = self.body.as_mut() else {
-            return Ok(0);
-        };
-        let n = body.read(buf).map_err(|e| {
-            let stalled = e
+        match self.body.as_mut() {
+            Some(body) => body.read(buf),
+            None => Ok(0),
+        }
+    }
+}
+
+/// A blob's body, hashed as it streams, and an error at its end unless
+/// length and sha256 match the manifest.
+struct Checked<R> {
+    body: R,
+    digest: String,
+    size: u64,
+    hasher: Sha256,
+    read: u64,
+    /// Length and digest were checked (a decoder may read past the end
+    /// more than once).
+    done: bool,
+    /// What a read that timed out says, when reads are bounded.
+    stalled: Option<String>,
+}
+
+impl<R: Read> Read for Checked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.body.read(buf).map_err(|e| {
+            let timed_out = e
                 .get_ref()
                 .and_then(|i| i.downcast_ref::<ureq::Error>())
                 .is_some_and(|u| matches!(u, ureq::Error::Timeout(ureq::Timeout::PerRead)));
-            let why = match self.client.idle {
-                Some(limit) if stalled => format!(
-                    "{} stalled: {}",
-                    host_words(&self.client.reference),
-                    super::idle::words(limit)
-                ),
+            let why = match &self.stalled {
+                Some(words) if timed_out => words.clone(),
                 _ => one_line(&e.to_string()),
             };
             io::Error::other(format!(
@@ -566,8 +609,8 @@ impl Read for Blob<'_> {
                 self.digest, self.size
             )));
         }
-        if n == 0 && !self.checked {
-            self.checked = true;
+        if n == 0 && !self.done {
+            self.done = true;
             if self.read < self.size {
                 return Err(io::Error::other(format!(
                     "blob {} is truncated: {} of {} bytes",
