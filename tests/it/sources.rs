@@ -712,6 +712,8 @@ enum Fault {
     /// Half a large blob, then the registry is stopped (SIGSTOP): the rest
     /// comes only if the registry sent it before it stopped.
     Stop(u32),
+    /// Every blob body at about this many bytes a second.
+    Slow(u64),
 }
 
 /// A proxy in front of `upstream` that injects `fault` into blob GETs.
@@ -802,12 +804,112 @@ fn proxy_one(client: TcpStream, upstream: u16, fault: &Mutex<Fault>) -> Option<(
                 .status();
             std::io::copy(&mut from_up, &mut client).ok()?;
         }
+        Fault::Slow(rate) if is_blob => {
+            client.write_all(resp.as_bytes()).ok()?;
+            let mut piece = [0u8; 4096];
+            loop {
+                let n = from_up.read(&mut piece).ok()?;
+                if n == 0 {
+                    break;
+                }
+                client.write_all(&piece[..n]).ok()?;
+                std::thread::sleep(Duration::from_micros(n as u64 * 1_000_000 / rate));
+            }
+        }
         _ => {
             client.write_all(resp.as_bytes()).ok()?;
             std::io::copy(&mut from_up, &mut client).ok()?;
         }
     }
     Some(())
+}
+
+/// Downloads show bytes, layers done and the rate on a terminal; on a pipe
+/// stderr stays empty.
+#[test]
+fn registry_downloads_show_progress_on_a_terminal_only() {
+    let Some(reg) = registry("") else { return };
+    if Command::new("tmux").arg("-V").output().is_err() {
+        skip("tmux is not installed");
+        return;
+    }
+    push(
+        &format!(
+            "docker-archive:{}",
+            sample("ml-mistakes.docker.tar").display()
+        ),
+        &format!("{}/p:1", reg.addr()),
+        &[],
+    );
+    let fault = Arc::new(Mutex::new(Fault::Slow(200_000)));
+    let port = fault_proxy(reg.port, Arc::clone(&fault));
+    let r = format!("registry://127.0.0.1:{port}/p:1");
+    let env = Env::new();
+
+    let o = env.run(&[&r, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "nothing but the report on a pipe");
+
+    let out = env.home.path().join("report.json");
+    let status = env.home.path().join("status");
+    let vars: String = env.vars.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+    let cmd = format!(
+        "env -u DOCKER_CONFIG -u REGISTRY_AUTH_FILE NO_COLOR=1 {vars}{} {r} --json > {} ; echo $? > {}; sleep 60",
+        env!("CARGO_BIN_EXE_ballast"),
+        out.display(),
+        status.display()
+    );
+    let socket = format!("ballast-progress-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", &socket])
+            .args(args)
+            .output()
+            .expect("tmux")
+    };
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "p",
+        "-x",
+        "150",
+        "-y",
+        "10",
+        &cmd,
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = String::new();
+    let mut bar = None;
+    while Instant::now() < deadline
+        && std::fs::read_to_string(&status)
+            .unwrap_or_default()
+            .is_empty()
+    {
+        seen =
+            String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "p"]).stdout).into_owned();
+        if let Some(line) = seen
+            .lines()
+            .find(|l| l.contains("layers ") && l.contains("/s"))
+        {
+            bar = Some(line.to_string());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let code = std::fs::read_to_string(&status).unwrap_or_default();
+    tmux(&["kill-server"]);
+    assert_eq!(code.trim(), "0", "ballast on a terminal; screen:\n{seen}");
+    let bar = bar
+        .unwrap_or_else(|| panic!("no progress line with layers and a rate; last screen:\n{seen}"));
+    // Bytes so far of the total, e.g. "layers 3/7 [===> ] 310.21 KiB/1.02 MiB 198.4 KiB/s".
+    assert!(bar.contains("iB/"), "bytes done of the total: {bar}");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("report")).expect("the report is JSON");
+    assert_same_report(
+        &report,
+        &archive_report("ml-mistakes.docker.tar"),
+        "from a terminal",
+    );
 }
 
 #[test]

@@ -40,7 +40,12 @@ pub(super) fn save(name: &str, idle: Option<Duration>) -> Result<Stream, EngineE
         .take()
         .ok_or_else(|| EngineError::Failed("Podman: no output".into()))?;
     let stderr = collect(child.stderr.take());
-    let idle = idle.map(|limit| (limit, format!("Podman stalled: {}", super::idle::words(limit))));
+    let idle = idle.map(|limit| {
+        (
+            limit,
+            format!("Podman stalled: {}", super::idle::words(limit)),
+        )
+    });
     Ok(Box::new(SavePipe {
         pipe: ReadAhead::spawn(out, idle),
         child: Some(child),
@@ -126,7 +131,9 @@ impl SavePipe {
         }
         let stderr = std::mem::replace(&mut self.stderr, std::thread::spawn(Vec::new));
         let text = last_line(&stderr.join().unwrap_or_default());
-        Err(io::Error::other(format!("podman image save failed: {text}")))
+        Err(io::Error::other(format!(
+            "podman image save failed: {text}"
+        )))
     }
 }
 

@@ -116,7 +116,11 @@ impl ReadAhead {
             Ok(Ok(_)) => self.end = Some(Ok(())),
             Ok(Err(e)) => self.end = Some(Err((e.kind(), e.to_string()))),
             Err(RecvTimeoutError::Timeout) => {
-                let words = self.idle.as_ref().map(|(_, w)| w.clone()).unwrap_or_default();
+                let words = self
+                    .idle
+                    .as_ref()
+                    .map(|(_, w)| w.clone())
+                    .unwrap_or_default();
                 self.end = Some(Err((io::ErrorKind::TimedOut, words)));
             }
             Err(RecvTimeoutError::Disconnected) => {
@@ -225,6 +229,9 @@ mod tests {
         let idle = Some((Duration::from_millis(50), "it stalled".to_string()));
         let mut r = ReadAhead::spawn(s, idle);
         let e = r.fill_buf().unwrap_err();
-        assert_eq!((e.kind(), e.to_string()), (io::ErrorKind::TimedOut, "it stalled".into()));
+        assert_eq!(
+            (e.kind(), e.to_string()),
+            (io::ErrorKind::TimedOut, "it stalled".into())
+        );
     }
 }
