@@ -333,6 +333,18 @@ fn registry_reports_equal_the_archives() {
     crate::util::assert_clean_failure(&o, &format!("registry {a}"), "manifest unknown");
 }
 
+/// Stores `bytes` as a blob of the OCI layout at `layout`; its digest.
+fn put_blob(layout: &Path, bytes: &[u8]) -> String {
+    let blobs = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).expect("mkdir");
+    let hex: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(blobs.join(&hex), bytes).expect("write blob");
+    format!("sha256:{hex}")
+}
+
 /// Writes a two-platform OCI layout (amd64 and a relabelled arm64 copy of
 /// the same image) under one nested index named `multi`.
 fn two_platform_layout(dir: &Path) {
@@ -348,14 +360,7 @@ fn two_platform_layout(dir: &Path) {
         dir.join("blobs/sha256")
             .join(d.trim_start_matches("sha256:"))
     };
-    let put = |bytes: &[u8]| -> String {
-        let hex: String = Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        std::fs::write(dir.join("blobs/sha256").join(&hex), bytes).expect("write blob");
-        format!("sha256:{hex}")
-    };
+    let put = |bytes: &[u8]| put_blob(dir, bytes);
     let index: Value =
         serde_json::from_slice(&std::fs::read(dir.join("index.json")).expect("index"))
             .expect("json");
@@ -435,6 +440,86 @@ fn manifest_lists_resolve_by_platform() {
     got_amd["image"]["architecture"] = Value::Null;
     let o = env.run(&[&r, "--platform", "linux/s390x"]);
     crate::util::assert_clean_failure(&o, &r, "--platform linux/s390x");
+}
+
+/// An OCI layout at `dir` whose one manifest, named `art`, has the given
+/// config and one blob: what Helm and cosign push to registries.
+fn artifact_layout(dir: &Path, config_type: &str, config: &[u8], blob_type: &str, blob: &[u8]) {
+    let put =
+        |bytes: &[u8]| serde_json::json!({"digest": put_blob(dir, bytes), "size": bytes.len()});
+    let with_type = |mut d: serde_json::Value, t: &str| {
+        d["mediaType"] = t.into();
+        d
+    };
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": with_type(put(config), config_type),
+        "layers": [with_type(put(blob), blob_type)],
+    });
+    let m = put(&serde_json::to_vec(&manifest).expect("json"));
+    let mut entry = with_type(m, "application/vnd.oci.image.manifest.v1+json");
+    entry["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": "art"});
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [entry]});
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec(&index).expect("json"),
+    )
+    .expect("index.json");
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
+        .expect("oci-layout");
+}
+
+/// A Helm chart and a cosign signature pushed by skopeo: each is one line
+/// saying it is no container image, exit 2, by `registry://` or bare name.
+#[test]
+fn registry_artifacts_are_refused_in_one_line() {
+    let Some(reg) = registry("") else { return };
+    let a = reg.addr();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let chart = dir.path().join("chart");
+    artifact_layout(
+        &chart,
+        "application/vnd.cncf.helm.config.v1+json",
+        br#"{"name":"mychart","version":"0.1.0","apiVersion":"v2"}"#,
+        "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+        b"\x1f\x8b not really a chart",
+    );
+    let sig = dir.path().join("sig");
+    artifact_layout(
+        &sig,
+        "application/vnd.oci.image.config.v1+json",
+        br#"{"architecture":"","os":"","rootfs":{"type":"layers","diff_ids":[]}}"#,
+        "application/vnd.dev.cosign.simplesigning.v1+json",
+        br#"{"critical":{"identity":{"docker-reference":"x"},"image":{},"type":"cosign container image signature"}}"#,
+    );
+    for (layout, repo) in [(&chart, "chart"), (&sig, "img")] {
+        push(
+            &format!("oci:{}:art", layout.display()),
+            &format!("{a}/{repo}:art"),
+            &[],
+        );
+    }
+    let env = Env::new();
+    let r = format!("registry://{a}/chart:art");
+    let o = env.run(&[&r]);
+    crate::util::assert_clean_failure(
+        &o,
+        &r,
+        "application/vnd.cncf.helm.config.v1+json, not a container image",
+    );
+    let bare = format!("{a}/chart:art");
+    let o = env.run(&[&bare]);
+    // The registry answered: the line says so, not "no such file".
+    crate::util::assert_clean_failure(&o, &format!("registry://{bare}"), "not a container image");
+    assert!(!stderr(&o).contains("no such file"), "{}", stderr(&o));
+    let r = format!("registry://{a}/img:art");
+    let o = env.run(&[&r]);
+    crate::util::assert_clean_failure(
+        &o,
+        &r,
+        "lists a application/vnd.dev.cosign.simplesigning.v1+json blob, not an image layer",
+    );
 }
 
 /// A `docker-registry` behind htpasswd basic auth (bcrypt), `user` and
@@ -997,16 +1082,7 @@ fn big_layout(dir: &Path) {
         .output()
         .expect("tar");
     assert!(o.status.success(), "{}", stderr(&o));
-    let blobs = dir.join("oci/blobs/sha256");
-    std::fs::create_dir_all(&blobs).expect("mkdir");
-    let put = |bytes: &[u8]| -> (String, usize) {
-        let hex: String = Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        std::fs::write(blobs.join(&hex), bytes).expect("write blob");
-        (format!("sha256:{hex}"), bytes.len())
-    };
+    let put = |bytes: &[u8]| (put_blob(&dir.join("oci"), bytes), bytes.len());
     let (layer_digest, layer_size) = put(&std::fs::read(&layer).expect("layer"));
     let config = serde_json::json!({
         "architecture": if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" },

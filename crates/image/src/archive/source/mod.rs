@@ -135,6 +135,11 @@ where
             }
             let r = Reference::parse(&src.name).ok_or_else(|| fail(Problem::NotFound))?;
             from_registry(&r, opts, idle, reuse, index).map_err(|e| {
+                // The registry has it, and it is no image (a Helm chart, a
+                // signature): that is the answer, and the registry gave it.
+                if matches!(e.problem, Problem::NotAnImage(_)) {
+                    return e;
+                }
                 let mut e = e;
                 e.file.clone_from(&label);
                 e.problem = Problem::Archive(format!(
