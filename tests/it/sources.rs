@@ -9,6 +9,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -1370,6 +1371,39 @@ fn podman_saves_the_image() {
     assert!(err.contains("Podman stalled: no byte for 2 s"), "{err}");
     assert!(took < Duration::from_secs(30), "took {took:?}");
     assert!(!left_behind, "the stopped podman was left behind");
+
+    // With Podman's API socket up where Podman puts it, the image comes
+    // from the socket: no podman command is even on ballast's PATH.
+    let socket = home.join("run/podman/podman.sock");
+    let mut service = Command::new("podman");
+    service
+        .args(["system", "service", "--time=0"])
+        .arg(format!("unix://{}", socket.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in &env.vars {
+        service.env(k, v);
+    }
+    let mut service = service.spawn().expect("podman system service");
+    let up = wait_until(|| UnixStream::connect(&socket).is_ok(), &mut service, 30);
+    if up {
+        let no_podman = env.home.path().join("empty-path");
+        std::fs::create_dir_all(&no_podman).expect("mkdir");
+        let env = env.set("PATH", &no_podman.display().to_string());
+        let got = env.json(&["podman://localhost/ml-mistakes:latest"]);
+        assert_same_report(&got, &want, "podman:// by its socket");
+        assert_eq!(got["image"]["format"], "podman");
+        let o = env.run(&["podman://no-such-image:1"]);
+        crate::util::assert_clean_failure(&o, "podman://no-such-image:1", "image unknown");
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &service.id().to_string()])
+        .status();
+    let _ = service.wait();
+    if !up {
+        skip("podman system service did not start: the socket path is untested");
+    }
 }
 
 #[test]
