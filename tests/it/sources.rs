@@ -1375,6 +1375,7 @@ fn podman_saves_the_image() {
     // With Podman's API socket up where Podman puts it, the image comes
     // from the socket: no podman command is even on ballast's PATH.
     let socket = home.join("run/podman/podman.sock");
+    std::fs::create_dir_all(home.join("run/podman")).expect("mkdir");
     let mut service = Command::new("podman");
     service
         .args(["system", "service", "--time=0"])
