@@ -49,6 +49,7 @@ fn wait_until(mut ready: impl FnMut() -> bool, child: &mut Child, secs: u64) -> 
 pub(crate) struct Daemon {
     child: Child,
     dir: tempfile::TempDir,
+    host: &'static str,
     port: u16,
 }
 
@@ -72,7 +73,7 @@ impl Daemon {
         let _ = self.child.wait();
     }
     fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("{}:{}", self.host, self.port)
     }
 }
 
@@ -91,6 +92,13 @@ fn registry(auth: &str) -> Option<Daemon> {
 /// (its `{DIR}` is the registry's own directory, where `files` are put
 /// before it starts).
 fn registry_with(auth: &str, files: &[(&str, &[u8])]) -> Option<Daemon> {
+    registry_at("127.0.0.1", auth, files)
+}
+
+/// [`registry_with`] listening on `host`; `extra` may continue the `http:`
+/// section (`  tls:` …).
+fn registry_at(host: &'static str, extra: &str, files: &[(&str, &[u8])]) -> Option<Daemon> {
+    let auth = extra;
     let bin = Path::new("/usr/bin/docker-registry");
     if !bin.exists() {
         skip("/usr/bin/docker-registry is not installed (Debian package docker-registry)");
@@ -107,7 +115,7 @@ fn registry_with(auth: &str, files: &[(&str, &[u8])]) -> Option<Daemon> {
     let auth = auth.replace("{DIR}", &dir.path().display().to_string());
     let port = free_port();
     let config = format!(
-        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {host}:{port}\n{auth}",
         dir.path().join("data").display()
     );
     let cfg = dir.path().join("config.yml");
@@ -121,11 +129,7 @@ fn registry_with(auth: &str, files: &[(&str, &[u8])]) -> Option<Daemon> {
         .stderr(log)
         .spawn()
         .expect("start docker-registry");
-    if !wait_until(
-        || TcpStream::connect(("127.0.0.1", port)).is_ok(),
-        &mut child,
-        20,
-    ) {
+    if !wait_until(|| TcpStream::connect((host, port)).is_ok(), &mut child, 20) {
         let _ = child.kill();
         let _ = child.wait();
         skip(&format!(
@@ -134,7 +138,12 @@ fn registry_with(auth: &str, files: &[(&str, &[u8])]) -> Option<Daemon> {
         ));
         return None;
     }
-    Some(Daemon { child, dir, port })
+    Some(Daemon {
+        child,
+        dir,
+        host,
+        port,
+    })
 }
 
 fn push(src: &str, dest: &str, extra: &[&str]) {
@@ -192,7 +201,12 @@ impl Env {
     fn run(&self, args: &[&str]) -> Output {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ballast"));
         c.args(args).env("NO_COLOR", "1").stdin(Stdio::null());
-        for k in ["DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "CONTAINER_HOST"] {
+        for k in [
+            "DOCKER_CONFIG",
+            "REGISTRY_AUTH_FILE",
+            "CONTAINER_HOST",
+            "SSL_CERT_FILE",
+        ] {
             c.env_remove(k);
         }
         for (k, v) in &self.vars {
@@ -441,6 +455,154 @@ fn manifest_lists_resolve_by_platform() {
     got_amd["image"]["architecture"] = Value::Null;
     let o = env.run(&[&r, "--platform", "linux/s390x"]);
     crate::util::assert_clean_failure(&o, &r, "--platform linux/s390x");
+}
+
+/// This machine's address on its default route, when it has one that is
+/// not loopback: a registry there is not taken for a local one, so ballast
+/// speaks TLS to it.
+fn outside_address() -> Option<&'static str> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    // UDP connect sends nothing; it only picks the route.
+    s.connect("8.8.8.8:53").ok()?;
+    let ip = s.local_addr().ok()?.ip();
+    (ip.is_ipv4() && !ip.is_loopback() && !ip.is_unspecified())
+        .then(|| &*Box::leak(ip.to_string().into_boxed_str()))
+}
+
+/// A test CA and a server certificate it signed for `ip`, made by openssl:
+/// `ca.crt`, `srv.crt` and `srv.key` in `dir`.
+fn test_ca(dir: &Path, ip: &str) -> bool {
+    std::fs::write(
+        dir.join("ext.cnf"),
+        format!("subjectAltName=IP:{ip}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
+    )
+    .expect("ext.cnf");
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let steps: [Vec<&str>; 3] = [
+        [
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=ballast test CA",
+            ],
+        ]
+        .concat(),
+        [
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "srv.key",
+                "-out",
+                "srv.csr",
+                "-subj",
+                "/CN=registry",
+            ],
+        ]
+        .concat(),
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            "srv.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "srv.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+    ];
+    steps.iter().all(|args| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+/// A registry with TLS on a non-loopback address: refused against
+/// Mozilla's roots with one line saying what to do, trusted once its CA is
+/// in `~/.config/containers/certs.d/HOST:PORT/` or `SSL_CERT_FILE`.
+#[test]
+fn tls_registries_are_verified_and_certs_d_gives_their_ca() {
+    let Some(ip) = outside_address() else {
+        skip("no non-loopback IPv4 address: TLS registries are untested");
+        return;
+    };
+    let certs = tempfile::tempdir().expect("temp dir");
+    if !test_ca(certs.path(), ip) {
+        skip("openssl could not make a test CA");
+        return;
+    }
+    let read = |f: &str| std::fs::read(certs.path().join(f)).expect("cert file");
+    let (crt, key) = (read("srv.crt"), read("srv.key"));
+    let tls = "  tls:\n    certificate: {DIR}/srv.crt\n    key: {DIR}/srv.key\n";
+    let Some(reg) = registry_at(ip, tls, &[("srv.crt", &crt), ("srv.key", &key)]) else {
+        return;
+    };
+    let a = reg.addr();
+    push(
+        &format!(
+            "docker-archive:{}",
+            sample("ml-mistakes.docker.tar").display()
+        ),
+        &format!("{a}/tls:1"),
+        &[],
+    );
+    let r = format!("registry://{a}/tls:1");
+    let env = Env::new();
+    let want = archive_report("ml-mistakes.docker.tar");
+
+    let o = env.run(&[&r]);
+    crate::util::assert_clean_failure(
+        &o,
+        &format!("registry {a}"),
+        "TLS certificate was not accepted",
+    );
+    assert!(
+        stderr(&o).contains(&format!("certs.d/{a}/ca.crt")),
+        "{}",
+        stderr(&o)
+    );
+
+    let certs_d = env
+        .home
+        .path()
+        .join(".config/containers/certs.d")
+        .join(a.as_str());
+    std::fs::create_dir_all(&certs_d).expect("mkdir");
+    std::fs::write(certs_d.join("ca.crt"), read("ca.crt")).expect("ca.crt");
+    let got = env.json(&[&r]);
+    assert_same_report(&got, &want, "TLS with the CA in certs.d");
+
+    std::fs::write(certs_d.join("mirror.crt"), "not a certificate").expect("bad crt");
+    let o = env.run(&[&r]);
+    crate::util::assert_clean_failure(&o, "mirror.crt", "no PEM certificate");
+    std::fs::remove_dir_all(&certs_d).expect("rm certs.d");
+
+    let bundle = certs.path().join("ca.crt").display().to_string();
+    let got = env.set("SSL_CERT_FILE", &bundle).json(&[&r]);
+    assert_same_report(&got, &want, "TLS with SSL_CERT_FILE");
 }
 
 /// An OCI layout at `dir` whose one manifest, named `art`, has the given
@@ -1213,6 +1375,7 @@ pub(crate) fn dockerd() -> Option<(Daemon, String)> {
     let daemon = Daemon {
         child,
         dir,
+        host: "",
         port: 0,
     };
     if !up {

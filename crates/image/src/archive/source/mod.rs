@@ -12,6 +12,7 @@ mod podman_cli;
 mod read_ahead;
 pub mod reference;
 pub mod registry;
+pub mod tls_roots;
 
 use std::fmt::Display;
 use std::io::{self, BufRead};
@@ -239,7 +240,7 @@ where
 {
     let label = format!("registry://{r}");
     let fail = |p: Problem| LoadError::new(label.clone(), p);
-    let client = registry::Client::new(r.clone(), &opts.insecure_registries, idle);
+    let client = registry::Client::new(r.clone(), &opts.insecure_registries, idle).map_err(fail)?;
     let layout = registry::Layout::open(&client, &r.to_string()).map_err(fail)?;
     let mut opts = opts.clone();
     if opts.selection.platform.is_none() {

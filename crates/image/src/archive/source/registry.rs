@@ -42,6 +42,8 @@ pub struct Client {
     /// Looked up at the first challenge; `Some(None)`: none found.
     #[allow(clippy::option_option)] // not looked up / looked up, none / found
     creds: Mutex<Option<Option<Credentials>>>,
+    /// The CA files TLS is checked against, when not Mozilla's roots.
+    ca_files: Vec<std::path::PathBuf>,
 }
 
 fn host_words(r: &Reference) -> String {
@@ -50,27 +52,40 @@ fn host_words(r: &Reference) -> String {
 
 impl Client {
     /// Plain HTTP for a loopback registry or one named by
-    /// `--insecure-registry`; verified TLS otherwise. `idle` bounds every
-    /// wait for the registry's next byte, a stalled blob's too.
-    pub fn new(reference: Reference, insecure: &[String], idle: Option<Duration>) -> Client {
+    /// `--insecure-registry`; verified TLS otherwise, against the CAs
+    /// [`super::tls_roots`] finds. `idle` bounds every wait for the
+    /// registry's next byte, a stalled blob's too.
+    pub fn new(
+        reference: Reference,
+        insecure: &[String],
+        idle: Option<Duration>,
+    ) -> Result<Client, Problem> {
         let plain = reference.is_loopback() || insecure.iter().any(|h| h == &reference.registry);
         let scheme = if plain { "http" } else { "https" };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(30)))
             .timeout_recv_response(Some(Duration::from_secs(120)))
             .timeout_per_read(idle)
-            .user_agent(concat!("ballast/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
-        Client {
+            .user_agent(concat!("ballast/", env!("CARGO_PKG_VERSION")));
+        let mut ca_files = Vec::new();
+        if !plain
+            && let Some((roots, files)) = super::tls_roots::roots_for(&reference.registry)
+                .map_err(|e| Problem::Archive(format!("{}: {e}", host_words(&reference))))?
+        {
+            config = config.tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build());
+            ca_files = files;
+        }
+        let agent: ureq::Agent = config.build().into();
+        Ok(Client {
             agent,
             base: format!("{scheme}://{}", reference.api_host()),
             reference,
             idle,
             authorization: Mutex::new(None),
             creds: Mutex::new(None),
-        }
+            ca_files,
+        })
     }
 
     fn creds(&self) -> Result<Option<Credentials>, Problem> {
@@ -145,6 +160,28 @@ impl Client {
                 "{} stalled: {}",
                 host_words(&self.reference),
                 super::idle::words(limit)
+            ));
+        }
+        // rustls's verdict, whether ureq passes it as its own or as I/O.
+        let text = e.to_string();
+        if let Some(at) = text.find("invalid peer certificate") {
+            let why = &text[at..];
+            let trusted = if self.ca_files.is_empty() {
+                "Mozilla's roots".to_string()
+            } else {
+                self.ca_files
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Problem::Archive(format!(
+                "{}: its TLS certificate was not accepted ({why}; checked against {trusted}); \
+                 give its CA in ~/.config/containers/certs.d/{}/ca.crt or SSL_CERT_FILE, or \
+                 --insecure-registry {} for plain HTTP",
+                host_words(&self.reference),
+                self.reference.registry,
+                self.reference.registry
             ));
         }
         // ureq's messages name the URL, never a header.
