@@ -226,7 +226,8 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "SOURCE")]
     pub source: Option<SourceFlag>,
 
-    /// Reach this registry (HOST[:PORT]) over plain HTTP (repeatable);
+    /// Treat this registry (HOST[:PORT]) as insecure, as Docker does: TLS
+    /// with its certificate unchecked, else plain HTTP (repeatable);
     /// loopback registries always are.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub insecure_registry: Vec<String>,

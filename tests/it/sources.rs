@@ -542,7 +542,8 @@ fn test_ca(dir: &Path, ip: &str) -> bool {
 
 /// A registry with TLS on a non-loopback address: refused against
 /// Mozilla's roots with one line saying what to do, trusted once its CA is
-/// in `~/.config/containers/certs.d/HOST:PORT/` or `SSL_CERT_FILE`.
+/// in `~/.config/containers/certs.d/HOST:PORT/` or `SSL_CERT_FILE`, or
+/// when named insecure; on loopback it is read over TLS unchecked.
 #[test]
 fn tls_registries_are_verified_and_certs_d_gives_their_ca() {
     let Some(ip) = outside_address() else {
@@ -557,10 +558,12 @@ fn tls_registries_are_verified_and_certs_d_gives_their_ca() {
     let read = |f: &str| std::fs::read(certs.path().join(f)).expect("cert file");
     let (crt, key) = (read("srv.crt"), read("srv.key"));
     let tls = "  tls:\n    certificate: {DIR}/srv.crt\n    key: {DIR}/srv.key\n";
-    let Some(reg) = registry_at(ip, tls, &[("srv.crt", &crt), ("srv.key", &key)]) else {
+    // On every address: this machine's for verified TLS, loopback for
+    // Docker's insecure rule.
+    let Some(reg) = registry_at("0.0.0.0", tls, &[("srv.crt", &crt), ("srv.key", &key)]) else {
         return;
     };
-    let a = reg.addr();
+    let a = format!("{ip}:{}", reg.port);
     push(
         &format!(
             "docker-archive:{}",
@@ -599,6 +602,13 @@ fn tls_registries_are_verified_and_certs_d_gives_their_ca() {
     let o = env.run(&[&r]);
     crate::util::assert_clean_failure(&o, "mirror.crt", "no PEM certificate");
     std::fs::remove_dir_all(&certs_d).expect("rm certs.d");
+
+    // Insecure as Docker means it: TLS without checking the certificate,
+    // for a registry named by --insecure-registry or on loopback.
+    let got = env.json(&[&r, "--insecure-registry", &a]);
+    assert_same_report(&got, &want, "--insecure-registry over TLS");
+    let got = env.json(&[&format!("registry://127.0.0.1:{}/tls:1", reg.port)]);
+    assert_same_report(&got, &want, "a loopback registry over TLS");
 
     let bundle = certs.path().join("ca.crt").display().to_string();
     let got = env.set("SSL_CERT_FILE", &bundle).json(&[&r]);
@@ -980,6 +990,11 @@ fn fault_proxy(upstream: u16, fault: Arc<Mutex<Fault>>) -> u16 {
 fn proxy_one(client: TcpStream, upstream: u16, fault: &Mutex<Fault>) -> Option<()> {
     let mut from_client = BufReader::new(client.try_clone().ok()?);
     let mut client = client;
+    // A TLS handshake (ballast asks whether a loopback registry speaks
+    // TLS): hang up at once, as a plain HTTP server does.
+    if from_client.fill_buf().ok()?.first() == Some(&0x16) {
+        return None;
+    }
     let head = read_head(&mut from_client)?;
     let is_blob = head.lines().next()?.contains("/blobs/sha256:");
     if is_blob {

@@ -46,22 +46,35 @@ pub struct Client {
     ca_files: Vec<std::path::PathBuf>,
 }
 
+/// Whether `host` answers HTTPS at all (any status): Docker's test for an
+/// insecure registry, tried before plain HTTP. A plain HTTP server fails
+/// the handshake at once; the bound is for one that says nothing.
+fn speaks_tls(agent: &ureq::Agent, host: &str) -> bool {
+    agent
+        .get(&format!("https://{host}/v2/"))
+        .config()
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .call()
+        .is_ok()
+}
+
 fn host_words(r: &Reference) -> String {
     format!("registry {}", r.registry)
 }
 
 impl Client {
-    /// Plain HTTP for a loopback registry or one named by
-    /// `--insecure-registry`; verified TLS otherwise, against the CAs
-    /// [`super::tls_roots`] finds. `idle` bounds every wait for the
+    /// Verified TLS, against the CAs [`super::tls_roots`] finds. A
+    /// loopback registry or one named by `--insecure-registry` is insecure
+    /// the way Docker means it: TLS if it speaks it, its certificate
+    /// unchecked, else plain HTTP. `idle` bounds every wait for the
     /// registry's next byte, a stalled blob's too.
     pub fn new(
         reference: Reference,
         insecure: &[String],
         idle: Option<Duration>,
     ) -> Result<Client, Problem> {
-        let plain = reference.is_loopback() || insecure.iter().any(|h| h == &reference.registry);
-        let scheme = if plain { "http" } else { "https" };
+        let insecure = reference.is_loopback() || insecure.iter().any(|h| h == &reference.registry);
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(30)))
@@ -69,14 +82,24 @@ impl Client {
             .timeout_per_read(idle)
             .user_agent(concat!("ballast/", env!("CARGO_PKG_VERSION")));
         let mut ca_files = Vec::new();
-        if !plain
-            && let Some((roots, files)) = super::tls_roots::roots_for(&reference.registry)
-                .map_err(|e| Problem::Archive(format!("{}: {e}", host_words(&reference))))?
+        if insecure {
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .disable_verification(true)
+                    .build(),
+            );
+        } else if let Some((roots, files)) = super::tls_roots::roots_for(&reference.registry)
+            .map_err(|e| Problem::Archive(format!("{}: {e}", host_words(&reference))))?
         {
             config = config.tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build());
             ca_files = files;
         }
         let agent: ureq::Agent = config.build().into();
+        let scheme = if !insecure || speaks_tls(&agent, reference.api_host()) {
+            "https"
+        } else {
+            "http"
+        };
         Ok(Client {
             agent,
             base: format!("{scheme}://{}", reference.api_host()),
@@ -178,7 +201,7 @@ impl Client {
             return Problem::Archive(format!(
                 "{}: its TLS certificate was not accepted ({why}; checked against {trusted}); \
                  give its CA in ~/.config/containers/certs.d/{}/ca.crt or SSL_CERT_FILE, or \
-                 --insecure-registry {} for plain HTTP",
+                 --insecure-registry {} to skip the check",
                 host_words(&self.reference),
                 self.reference.registry,
                 self.reference.registry
