@@ -1092,12 +1092,18 @@ impl Tmux {
         self.wait_until(text, |s| s.contains(text))
     }
 
+    /// Waits until the screen satisfies `ok` and has stopped changing: a
+    /// capture can land while a frame is being drawn.
     fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let s = self.screen();
             if ok(&s) {
-                return s;
+                std::thread::sleep(std::time::Duration::from_millis(40));
+                if self.screen() == s {
+                    return s;
+                }
+                continue;
             }
             assert!(
                 Instant::now() < deadline,
@@ -2216,7 +2222,10 @@ fn real_terminal_diff_opens_the_lens_and_quits_with_exit_0() {
         status.display()
     );
     t.start(&cmd, 130, 36);
-    let first = t.wait_for("changed vs OLD");
+    // The whole first frame: a capture can land while it is being drawn.
+    let first = t.wait_until("the lens's first frame", |s| {
+        s.contains("changed vs OLD") && s.contains("core.py")
+    });
     assert!(first.contains("ballast diff"), "{first}");
     assert!(first.contains("vs OLD: 1 changed"), "{first}");
     assert!(first.contains("core.py"), "{first}");
