@@ -469,75 +469,67 @@ fn outside_address() -> Option<&'static str> {
         .then(|| &*Box::leak(ip.to_string().into_boxed_str()))
 }
 
-/// A test CA and a server certificate it signed for `ip`, made by openssl:
-/// `ca.crt`, `srv.crt` and `srv.key` in `dir`.
+/// A test CA, a server certificate it signed for `ip` and a client
+/// certificate, made by openssl: `ca.crt`, `srv.crt` + `srv.key`,
+/// `client.cert` + `client.key` in `dir`.
 fn test_ca(dir: &Path, ip: &str) -> bool {
-    std::fs::write(
-        dir.join("ext.cnf"),
+    let ext = |name: &str, text: String| std::fs::write(dir.join(name), text).expect("ext file");
+    ext(
+        "srv.ext",
         format!("subjectAltName=IP:{ip}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
-    )
-    .expect("ext.cnf");
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let steps: [Vec<&str>; 3] = [
-        [
-            &["req", "-x509"][..],
-            &ec,
-            &[
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.crt",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=ballast test CA",
-            ],
-        ]
-        .concat(),
-        [
-            &["req"][..],
-            &ec,
-            &[
-                "-keyout",
-                "srv.key",
-                "-out",
-                "srv.csr",
-                "-subj",
-                "/CN=registry",
-            ],
-        ]
-        .concat(),
-        vec![
-            "x509",
-            "-req",
-            "-in",
-            "srv.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "srv.crt",
-            "-days",
-            "2",
-            "-extfile",
-            "ext.cnf",
-        ],
-    ];
-    steps.iter().all(|args| {
+    );
+    ext(
+        "client.ext",
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n".into(),
+    );
+    let key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    let sign = "-CA ca.crt -CAkey ca.key -CAcreateserial -days 2";
+    [
+        format!("req -x509 {key} -keyout ca.key -out ca.crt -days 2 -subj /CN=ballast-test-CA"),
+        format!("req {key} -keyout srv.key -out srv.csr -subj /CN=registry"),
+        format!("x509 -req -in srv.csr {sign} -out srv.crt -extfile srv.ext"),
+        format!("req {key} -keyout client.key -out client.csr -subj /CN=ballast"),
+        format!("x509 -req -in client.csr {sign} -out client.cert -extfile client.ext"),
+    ]
+    .iter()
+    .all(|args| {
         Command::new("openssl")
-            .args(args)
+            .args(args.split_whitespace())
             .current_dir(dir)
             .output()
             .is_ok_and(|o| o.status.success())
     })
+}
+
+/// A TLS `docker-registry` whose certificate names this machine's
+/// non-loopback address, listening there or (`every_address`) on all; with
+/// `client_cas` it asks for a client certificate the test CA signed. With
+/// that address and the directory of [`test_ca`]'s files.
+fn tls_registry(
+    every_address: bool,
+    client_cas: bool,
+) -> Option<(Daemon, &'static str, tempfile::TempDir)> {
+    let Some(ip) = outside_address() else {
+        skip("no non-loopback IPv4 address: TLS registries are untested");
+        return None;
+    };
+    let certs = tempfile::tempdir().expect("temp dir");
+    if !test_ca(certs.path(), ip) {
+        skip("openssl could not make a test CA");
+        return None;
+    }
+    let mut tls = "  tls:\n    certificate: {DIR}/srv.crt\n    key: {DIR}/srv.key\n".to_string();
+    if client_cas {
+        tls.push_str("    clientcas:\n      - {DIR}/ca.crt\n");
+    }
+    let bytes: Vec<(&str, Vec<u8>)> = ["srv.crt", "srv.key", "ca.crt"]
+        .into_iter()
+        .map(|f| (f, std::fs::read(certs.path().join(f)).expect("cert file")))
+        .collect();
+    let files: Vec<(&str, &[u8])> = bytes.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    let listen = if every_address { "0.0.0.0" } else { ip };
+    let reg = registry_at(listen, &tls, &files)?;
+    Some((reg, ip, certs))
 }
 
 /// A registry with TLS on a non-loopback address: refused against
@@ -546,23 +538,12 @@ fn test_ca(dir: &Path, ip: &str) -> bool {
 /// when named insecure; on loopback it is read over TLS unchecked.
 #[test]
 fn tls_registries_are_verified_and_certs_d_gives_their_ca() {
-    let Some(ip) = outside_address() else {
-        skip("no non-loopback IPv4 address: TLS registries are untested");
-        return;
-    };
-    let certs = tempfile::tempdir().expect("temp dir");
-    if !test_ca(certs.path(), ip) {
-        skip("openssl could not make a test CA");
-        return;
-    }
-    let read = |f: &str| std::fs::read(certs.path().join(f)).expect("cert file");
-    let (crt, key) = (read("srv.crt"), read("srv.key"));
-    let tls = "  tls:\n    certificate: {DIR}/srv.crt\n    key: {DIR}/srv.key\n";
     // On every address: this machine's for verified TLS, loopback for
     // Docker's insecure rule.
-    let Some(reg) = registry_at("0.0.0.0", tls, &[("srv.crt", &crt), ("srv.key", &key)]) else {
+    let Some((reg, ip, certs)) = tls_registry(true, false) else {
         return;
     };
+    let read = |f: &str| std::fs::read(certs.path().join(f)).expect("cert file");
     let a = format!("{ip}:{}", reg.port);
     push(
         &format!(
@@ -613,6 +594,63 @@ fn tls_registries_are_verified_and_certs_d_gives_their_ca() {
     let bundle = certs.path().join("ca.crt").display().to_string();
     let got = env.set("SSL_CERT_FILE", &bundle).json(&[&r]);
     assert_same_report(&got, &want, "TLS with SSL_CERT_FILE");
+}
+
+/// A registry that asks for a client certificate (distribution's
+/// `clientcas`): without one, one line saying so and where it goes; with
+/// `NAME.cert` and `NAME.key` in certs.d, the image.
+#[test]
+fn a_client_certificate_comes_from_certs_d() {
+    let Some((reg, _, certs)) = tls_registry(false, true) else {
+        return;
+    };
+    let read = |f: &str| std::fs::read(certs.path().join(f)).expect("cert file");
+    let a = reg.addr();
+    // skopeo reads the same directory layout.
+    let skopeo_certs = certs.path().join("skopeo");
+    std::fs::create_dir_all(&skopeo_certs).expect("mkdir");
+    for f in ["ca.crt", "client.cert", "client.key"] {
+        std::fs::write(skopeo_certs.join(f), read(f)).expect("copy");
+    }
+    let cert_dir = skopeo_certs.display().to_string();
+    push(
+        &format!(
+            "docker-archive:{}",
+            sample("ml-mistakes.docker.tar").display()
+        ),
+        &format!("{a}/mtls:1"),
+        &["--dest-cert-dir", &cert_dir],
+    );
+    let r = format!("registry://{a}/mtls:1");
+    let env = Env::new();
+    let certs_d = env
+        .home
+        .path()
+        .join(".config/containers/certs.d")
+        .join(a.as_str());
+    std::fs::create_dir_all(&certs_d).expect("mkdir");
+    std::fs::write(certs_d.join("ca.crt"), read("ca.crt")).expect("ca.crt");
+
+    let o = env.run(&[&r]);
+    crate::util::assert_clean_failure(
+        &o,
+        &format!("registry {a}"),
+        "wants a client certificate and none was found",
+    );
+    assert!(
+        stderr(&o).contains(&format!("certs.d/{a}/")),
+        "{}",
+        stderr(&o)
+    );
+
+    std::fs::write(certs_d.join("client.cert"), read("client.cert")).expect("client.cert");
+    std::fs::write(certs_d.join("client.key"), read("client.key")).expect("client.key");
+    let got = env.json(&[&r]);
+    assert_same_report(
+        &got,
+        &archive_report("ml-mistakes.docker.tar"),
+        "with a client certificate",
+    );
 }
 
 /// An OCI layout at `dir` whose one manifest, named `art`, has the given

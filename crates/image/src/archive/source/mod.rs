@@ -6,13 +6,13 @@
 //! (concurrently, largest first) as they are indexed. No temporary file.
 
 pub mod auth;
+pub mod certs_d;
 pub mod engine;
 pub mod idle;
 mod podman_cli;
 mod read_ahead;
 pub mod reference;
 pub mod registry;
-pub mod tls_roots;
 
 use std::fmt::Display;
 use std::io::{self, BufRead};

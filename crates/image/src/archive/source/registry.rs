@@ -42,8 +42,8 @@ pub struct Client {
     /// Looked up at the first challenge; `Some(None)`: none found.
     #[allow(clippy::option_option)] // not looked up / looked up, none / found
     creds: Mutex<Option<Option<Credentials>>>,
-    /// The CA files TLS is checked against, when not Mozilla's roots.
-    ca_files: Vec<std::path::PathBuf>,
+    /// The files TLS is set up from (CAs, a client certificate and key).
+    tls_files: Vec<std::path::PathBuf>,
 }
 
 /// Whether `host` answers HTTPS at all (any status): Docker's test for an
@@ -64,7 +64,7 @@ fn host_words(r: &Reference) -> String {
 }
 
 impl Client {
-    /// Verified TLS, against the CAs [`super::tls_roots`] finds. A
+    /// Verified TLS, set up from the files [`super::certs_d`] finds. A
     /// loopback registry or one named by `--insecure-registry` is insecure
     /// the way Docker means it: TLS if it speaks it, its certificate
     /// unchecked, else plain HTTP. `idle` bounds every wait for the
@@ -81,19 +81,15 @@ impl Client {
             .timeout_recv_response(Some(Duration::from_secs(120)))
             .timeout_per_read(idle)
             .user_agent(concat!("ballast/", env!("CARGO_PKG_VERSION")));
-        let mut ca_files = Vec::new();
-        if insecure {
-            config = config.tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .disable_verification(true)
-                    .build(),
-            );
-        } else if let Some((roots, files)) = super::tls_roots::roots_for(&reference.registry)
-            .map_err(|e| Problem::Archive(format!("{}: {e}", host_words(&reference))))?
-        {
-            config = config.tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build());
-            ca_files = files;
+        let tls = super::certs_d::for_registry(&reference.registry)
+            .map_err(|e| Problem::Archive(format!("{}: {e}", host_words(&reference))))?;
+        let mut tls_config = ureq::tls::TlsConfig::builder()
+            .disable_verification(insecure)
+            .client_cert(tls.client);
+        if let Some(roots) = tls.roots {
+            tls_config = tls_config.root_certs(roots);
         }
+        config = config.tls_config(tls_config.build());
         let agent: ureq::Agent = config.build().into();
         let scheme = if !insecure || speaks_tls(&agent, reference.api_host()) {
             "https"
@@ -107,7 +103,7 @@ impl Client {
             idle,
             authorization: Mutex::new(None),
             creds: Mutex::new(None),
-            ca_files,
+            tls_files: tls.files,
         })
     }
 
@@ -187,16 +183,20 @@ impl Client {
         }
         // rustls's verdict, whether ureq passes it as its own or as I/O.
         let text = e.to_string();
+        let files = |client: bool| {
+            self.tls_files
+                .iter()
+                .filter(|p| p.extension().is_some_and(|x| x == "cert" || x == "key") == client)
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+        };
         if let Some(at) = text.find("invalid peer certificate") {
             let why = &text[at..];
-            let trusted = if self.ca_files.is_empty() {
+            let cas = files(false);
+            let trusted = if cas.is_empty() {
                 "Mozilla's roots".to_string()
             } else {
-                self.ca_files
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                cas.join(", ")
             };
             return Problem::Archive(format!(
                 "{}: its TLS certificate was not accepted ({why}; checked against {trusted}); \
@@ -204,6 +204,23 @@ impl Client {
                  --insecure-registry {} to skip the check",
                 host_words(&self.reference),
                 self.reference.registry,
+                self.reference.registry
+            ));
+        }
+        if let Some(at) = text.find("received fatal alert: ")
+            && text[at..].contains("Certificate")
+        {
+            let shown = files(true);
+            let shown = if shown.is_empty() {
+                "none was found".to_string()
+            } else {
+                format!("it refused {}", shown.join(" and "))
+            };
+            return Problem::Archive(format!(
+                "{}: the TLS handshake was refused ({}): it wants a client certificate and {shown}; \
+                 give one as NAME.cert and NAME.key in ~/.config/containers/certs.d/{}/",
+                host_words(&self.reference),
+                &text[at..],
                 self.reference.registry
             ));
         }
