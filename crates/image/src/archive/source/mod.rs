@@ -222,9 +222,20 @@ where
     Ok((meta, out))
 }
 
-/// Concurrent downloads: a registry is network-bound, so more blobs are in
-/// flight than there are cores.
+/// Concurrent downloads: a remote registry is network-bound, so more blobs
+/// are in flight than there are cores.
 const REGISTRY_STREAMS: usize = 8;
+
+/// Blobs in flight from `r`: on loopback there is no latency to hide, and
+/// streams past the cores only cost CPU (a 493 MB image of 12 layers,
+/// 2 cores: 2.03 s with 2 streams, 2.18 s with 8).
+fn streams_for(r: &Reference) -> usize {
+    if r.is_loopback() {
+        std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
+    } else {
+        REGISTRY_STREAMS
+    }
+}
 
 fn from_registry<T, E, F>(
     r: &Reference,
@@ -254,7 +265,7 @@ where
         Ok(t)
     };
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(REGISTRY_STREAMS)
+        .num_threads(streams_for(r))
         .build()
         .map_err(|e| fail(Problem::Archive(e.to_string())))?;
     let (mut meta, layers) = pool.install(|| {
