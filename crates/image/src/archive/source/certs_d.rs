@@ -80,7 +80,11 @@ fn read(dirs: &[PathBuf], bundle: Option<PathBuf>) -> Result<RegistryTls, String
         for f in &cas {
             certs.extend(read_certs(f)?);
         }
-        if let Some(system) = SYSTEM_BUNDLES.iter().map(Path::new).find(|p| p.exists()) {
+        let same = |a: &Path, b: &Path| a.canonicalize().ok() == b.canonicalize().ok();
+        if let Some(system) = SYSTEM_BUNDLES.iter().map(Path::new).find(|p| p.exists())
+            // SSL_CERT_FILE often names the system bundle itself.
+            && !cas.iter().any(|f| same(f, system))
+        {
             // A broken system bundle is not the user's file: skip it whole.
             certs.extend(read_certs(system).unwrap_or_default());
         }

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::engine::{EngineError, Stream};
-use super::read_ahead::ReadAhead;
+use super::read_ahead::{ReadAhead, read_buffered};
 
 /// Streams `podman image save NAME` (the `docker save` layout), after
 /// `podman image exists` tells an unknown image from a broken podman.
@@ -139,11 +139,7 @@ impl SavePipe {
 
 impl Read for SavePipe {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let have = self.fill_buf()?;
-        let n = have.len().min(buf.len());
-        buf[..n].copy_from_slice(&have[..n]);
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, buf)
     }
 }
 

@@ -152,12 +152,17 @@ impl BufRead for ReadAhead {
 
 impl Read for ReadAhead {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let have = self.fill_buf()?;
-        let n = have.len().min(buf.len());
-        buf[..n].copy_from_slice(&have[..n]);
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, buf)
     }
+}
+
+/// `Read::read` for a reader whose bytes live in its `BufRead` buffer.
+pub(super) fn read_buffered(r: &mut impl BufRead, buf: &mut [u8]) -> io::Result<usize> {
+    let have = r.fill_buf()?;
+    let n = have.len().min(buf.len());
+    buf[..n].copy_from_slice(&have[..n]);
+    r.consume(n);
+    Ok(n)
 }
 
 #[cfg(test)]
